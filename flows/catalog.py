@@ -1,0 +1,102 @@
+"""The dataset catalog: schemas/datasets.yaml plus one Table Schema per dataset id."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from frictionless import Schema
+from pydantic import BaseModel
+
+from flows.settings import PROJECT_ROOT
+
+DEFAULT_SCHEMAS = PROJECT_ROOT / "schemas"
+
+
+class Text(BaseModel):
+    sv: str
+    en: str
+
+
+class Rule(BaseModel):
+    type: Literal["date-order"]
+    start: str
+    end: str
+
+
+class DatasetSpec(BaseModel):
+    id: str
+    kind: Literal["codelist", "report", "derived"]
+    title: Text
+    description: Text
+    department_field: str | None = None
+    year_field: str | None = None
+    rules: list[Rule] = []
+
+    model_config = {"extra": "forbid"}
+
+
+class PackageSpec(BaseModel):
+    name: str
+    title: Text
+    description: Text
+    illustrative: bool
+    publisher: str
+    license: dict[str, str]
+    keywords: list[str]
+    sources: list[dict[str, str]]
+
+    model_config = {"extra": "forbid"}
+
+
+class Catalog(BaseModel):
+    schemas_dir: Path
+    package: PackageSpec
+    datasets: dict[str, DatasetSpec]
+
+    def of_kind(self, kind: str) -> list[DatasetSpec]:
+        return [d for d in self.datasets.values() if d.kind == kind]
+
+    @property
+    def report_types(self) -> list[str]:
+        return [d.id for d in self.of_kind("report")]
+
+    def schema_path(self, dataset_id: str) -> Path:
+        spec = self.datasets[dataset_id]
+        folder = self.schemas_dir / "codelists" if spec.kind == "codelist" else self.schemas_dir
+        return folder / f"{dataset_id}.schema.yaml"
+
+    def schema(self, dataset_id: str) -> Schema:
+        return Schema.from_descriptor(self.schema_descriptor(dataset_id))
+
+    def schema_descriptor(self, dataset_id: str) -> dict[str, Any]:
+        return _read_yaml(self.schema_path(dataset_id))
+
+    def codelist_rows(self, dataset_id: str) -> list[list[str]]:
+        """The codelist CSV as header + rows of strings."""
+        path = self.schemas_dir / "codelists" / f"{dataset_id}.csv"
+        with path.open(encoding="utf-8", newline="") as handle:
+            return [row for row in csv.reader(handle)]
+
+    def codes(self, dataset_id: str, field: str | None = None) -> list[str]:
+        """The values of one column of a codelist (by default its first, the id)."""
+        header, *rows = self.codelist_rows(dataset_id)
+        index = header.index(field) if field else 0
+        return [row[index] for row in rows]
+
+
+@cache
+def _read_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+@cache
+def load_catalog(schemas_dir: Path = DEFAULT_SCHEMAS) -> Catalog:
+    data = _read_yaml(Path(schemas_dir) / "datasets.yaml")
+    datasets = {key: DatasetSpec(id=key, **value) for key, value in data["datasets"].items()}
+    return Catalog(schemas_dir=Path(schemas_dir), package=PackageSpec(**data["package"]),
+                   datasets=datasets)

@@ -1,0 +1,172 @@
+"""The `opendata` command: a thin layer over the steps. Prefect is imported only by `run`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from flows.settings import Settings, configure_prefect_environment
+
+app = typer.Typer(
+    help="Aneby öppna data: validera förvaltningarnas rapporter och publicera öppna data.\n\n"
+         "Aneby open data: validate the departments' reports and publish open data.",
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
+console = Console()
+errors = Console(stderr=True)
+
+
+@app.command()
+def run(
+    raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    reports: Annotated[Path | None, typer.Option(
+        help="Mapp för interna körrapporter / folder for internal run reports.")] = None,
+) -> None:
+    """Kör publiceringsflödet en gång / run the publish flow once.
+
+    Reads raw/<år>/<förvaltning>/<rapporttyp>.<csv|xlsx|json>, validates every file, publishes
+    a release to OUT/latest and prints a summary. Exit 0 when a release was published, 1 when
+    nothing could be, 2 on usage errors.
+
+    [bold]Exempel / example:[/bold] opendata run --raw raw --out published
+    """
+    settings = Settings.from_env(raw_dir=raw, out_dir=out, reports_dir=reports)
+    if not settings.raw_dir.is_dir():
+        errors.print(f"[red]Mappen {settings.raw_dir} finns inte / the folder does not exist.[/red]"
+                     " Ange --raw MAPP / give --raw DIR.")
+        raise typer.Exit(2)
+    configure_prefect_environment()
+    from flows import progress
+    from flows.pipeline import publish_open_data
+
+    with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
+        done = 0
+
+        def show(step: str, detail: str) -> None:
+            nonlocal done
+            if step == "validated":
+                done += 1
+                status.update(f"Validerar / validating ({done}): {detail}")
+            elif step == "discovered":
+                status.update(f"Hittade {detail} filer / found {detail} files")
+            elif step == "published":
+                status.update(f"Publicerade release / published release {detail}")
+
+        progress.listen(show)
+        try:
+            state = publish_open_data(raw_dir=settings.raw_dir, out_dir=settings.out_dir,
+                                      reports_dir=settings.reports_dir,
+                                      schemas_dir=settings.schemas_dir,
+                                      keep_releases=settings.keep_releases, return_state=True)
+        finally:
+            progress.listen(None)
+    summary = state.result(raise_on_failure=False)
+    if isinstance(summary, BaseException):
+        errors.print(f"[red]Flödet misslyckades / the flow failed:[/red] {summary}")
+        raise typer.Exit(1)
+    print_summary(summary)
+    if not summary.published:
+        errors.print(f"[red]Ingen release publicerades / nothing was published:[/red] "
+                     f"{summary.reason}")
+        raise typer.Exit(1)
+    console.print(f"[green]Publicerad / published:[/green] {settings.out_dir / 'latest'} "
+                  f"(release {summary.release.version}); rapport / report: "
+                  f"{settings.reports_dir / 'latest' / 'summary.json'}")
+
+
+def print_summary(summary) -> None:
+    table = Table(title="Sammanfattning / summary")
+    for column, justify in [("Fil / file", "left"), ("Lästa / read", "right"),
+                            ("Publicerade / published", "right"), ("Avvisade / rejected", "right"),
+                            ("Problem", "right")]:
+        table.add_column(column, justify=justify)
+    for file in summary.files:
+        style = "red" if file.file_rejected else ("yellow" if file.rows_rejected else None)
+        table.add_row(file.path, str(file.rows_read), str(file.rows_published),
+                      str(file.rows_rejected), str(len(file.problems)), style=style)
+    table.add_section()
+    table.add_row(f"{len(summary.files)} filer / files", str(summary.rows_read),
+                  str(summary.rows_published), str(summary.rows_rejected),
+                  str(len(summary.problems)), style="bold")
+    console.print(table)
+
+
+@app.command()
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Filer att kontrollera / files to check.")],
+    report_type: Annotated[str | None, typer.Option(
+        "--type", help="Rapporttyp om filnamnet inte säger det / report type.")] = None,
+    department: Annotated[str | None, typer.Option(
+        help="Förvaltning om mappen inte säger det / department.")] = None,
+    year: Annotated[int | None, typer.Option(help="År om mappen inte säger det / year.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata / JSON.")] = False,
+) -> None:
+    """Kontrollera rapporter före leverans / check reports before delivering them.
+
+    Runs the same checks as the flow. The year and department come from the folders
+    (<år>/<förvaltning>/<rapporttyp>.csv) or from --year/--department. Exit 0 when every row
+    is valid, 1 otherwise, 2 on usage errors.
+
+    [bold]Exempel / example:[/bold] opendata validate raw/2020/social/aktiviteter.csv
+    """
+    from flows.catalog import load_catalog
+    from flows.discover import classify
+    from flows.transform import merge_duplicates
+    from flows.validate import check_file, rejected_file
+
+    catalog = load_catalog(Settings.from_env().schemas_dir)
+    results = []
+    for path in paths:
+        if not path.is_file():
+            errors.print(f"[red]Filen {path} finns inte / file not found.[/red]")
+            raise typer.Exit(2)
+        name = path.as_posix()
+        found = classify(path, name, catalog, strict_layout=False, report_type=report_type,
+                         department=department, year=year)
+        if isinstance(found, BaseException | type(None)):  # pragma: no cover - defensive
+            raise typer.Exit(2)
+        if hasattr(found, "message_sv"):
+            results.append(rejected_file(None, name, report_type or path.stem, [found]))
+        else:
+            results.append(check_file(found, catalog))
+    results = merge_duplicates(results, catalog)
+    valid = all(not r.problems for r in results)
+    if as_json:
+        payload = {"valid": valid, "files": [{
+            "path": r.file, "report_type": r.report_type, "department": r.department,
+            "year": r.year, "rows_read": r.rows_read, "rows_valid": r.rows_published,
+            "rows_rejected": r.rows_rejected,
+            "errors": [p.model_dump() for p in r.problems]} for r in results]}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for result in results:
+            print_file_verdict(result)
+    raise typer.Exit(0 if valid else 1)
+
+
+def print_file_verdict(result) -> None:
+    if not result.problems:
+        console.print(f"[green]✓ {result.file}[/green]: {result.rows_read} rader giltiga / "
+                      "rows valid")
+        return
+    console.print(f"[red]✗ {result.file}[/red]: {result.rows_read} rader lästa / read, "
+                  f"{result.rows_published} giltiga / valid, {result.rows_rejected} avvisade / "
+                  "rejected")
+    for p in result.problems:
+        where = "hela filen / whole file" if p.row is None else f"rad / row {p.row}"
+        column = f", kolumn / column {p.field}" if p.field else ""
+        value = f", värde / value '{p.value}'" if p.value is not None else ""
+        console.print(f"  [bold]{where}{column}{value}[/bold] [dim]({p.type})[/dim]",
+                      highlight=False)
+        console.print(f"    {p.message_sv}", highlight=False)
+        console.print(f"    [dim]{p.message_en}[/dim]", highlight=False)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,90 @@
+"""The Prefect flow: discover -> read and validate each file -> build tables -> publish.
+
+Tasks wrap the plain steps; the flow only wires them. Nothing is cached yet (NO_CACHE): every
+run recomputes from raw/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, get_run_logger, task, unmapped
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, Failed, State
+
+from flows import progress
+from flows.catalog import DEFAULT_SCHEMAS, load_catalog
+from flows.discover import Discovery, RawFile, discover
+from flows.publish import PublishError, Release, write_release
+from flows.summary import RunSummary, file_summaries, write_reports
+from flows.transform import build_tables, merge_duplicates
+from flows.validate import ValidatedFile, check_file
+
+
+@task(cache_policy=NO_CACHE)
+def discover_reports(raw_dir: Path, schemas_dir: Path) -> Discovery:
+    found = discover(raw_dir, load_catalog(schemas_dir))
+    progress.report("discovered", str(len(found.files)))
+    return found
+
+
+@task(cache_policy=NO_CACHE, task_run_name="validate-{raw.name}")
+def validate_report(raw: RawFile, schemas_dir: Path) -> ValidatedFile:
+    result = check_file(raw, load_catalog(schemas_dir))
+    progress.report("validated", raw.name)
+    return result
+
+
+@task(cache_policy=NO_CACHE)
+def build_published_tables(results: list[ValidatedFile], schemas_dir: Path
+                           ) -> tuple[list[ValidatedFile], dict[str, pd.DataFrame]]:
+    catalog = load_catalog(schemas_dir)
+    merged = merge_duplicates(results, catalog)
+    return merged, build_tables(merged, catalog)
+
+
+@task(cache_policy=NO_CACHE, retries=1)
+def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir: Path,
+                    keep: int) -> Release:
+    release = write_release(tables, load_catalog(schemas_dir), out_dir, keep=keep)
+    progress.report("published", release.version)
+    return release
+
+
+@task(cache_policy=NO_CACHE)
+def write_run_reports(summary: RunSummary, reports_dir: Path) -> Path:
+    return write_reports(summary, reports_dir)
+
+
+@flow(name="publicera-oppna-data", flow_run_name="publicering-{raw_dir}",
+      log_prints=True, validate_parameters=True)
+def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("published"),
+                      reports_dir: Path = Path("reports"), schemas_dir: Path = DEFAULT_SCHEMAS,
+                      keep_releases: int = 5) -> State:
+    """Publish Aneby's open data from the department reports in raw_dir."""
+    logger = get_run_logger()
+    found = discover_reports(raw_dir, schemas_dir)
+    results = [future.result() for future in validate_report.map(found.files, unmapped(schemas_dir))]
+    merged, tables = build_published_tables(results, schemas_dir)
+    files = file_summaries(found, merged)
+    reason, release = None, None
+    if not any(f.rows_published for f in files):
+        reason = "Inga giltiga rader att publicera / no valid rows to publish"
+    else:
+        try:
+            release = publish_release(tables, out_dir, schemas_dir, keep_releases)
+        except PublishError as error:
+            reason = f"Publiceringen validerade inte / the release did not validate: {error}"
+    summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
+                         release=release, files=files,
+                         finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    folder = write_run_reports(summary, reports_dir)
+    logger.info("Filer %d, rader lästa %d, publicerade %d, avvisade %d; rapport i %s",
+                len(files), summary.rows_read, summary.rows_published, summary.rows_rejected,
+                folder)
+    if release is None:
+        logger.error("Ingen release publicerades: %s", reason)
+        return Failed(message=reason, data=summary)
+    return Completed(message=f"Release {release.version}", data=summary)

@@ -1,0 +1,52 @@
+"""The one place for configuration. Every setting has a default and an environment override.
+
+Prefect's environment (home inside the project, analytics off) is set here too, before any
+module imports Prefect, so that `opendata run` uses Prefect's embedded default without telemetry.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseModel):
+    """Settings; each can be overridden by the environment variable named in its description."""
+
+    raw_dir: Path = Field(Path("raw"), description="OPENDATA_RAW: department reports, read only.")
+    out_dir: Path = Field(Path("published"), description="OPENDATA_OUT: where releases go.")
+    reports_dir: Path = Field(
+        Path("reports"), description="OPENDATA_REPORTS: internal run reports (never published)."
+    )
+    schemas_dir: Path = Field(
+        PROJECT_ROOT / "schemas", description="OPENDATA_SCHEMAS: schemas and codelists."
+    )
+    keep_releases: int = Field(
+        5, ge=1, description="OPENDATA_KEEP_RELEASES: how many releases to keep in releases/."
+    )
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = {
+            "raw_dir": os.environ.get("OPENDATA_RAW"),
+            "out_dir": os.environ.get("OPENDATA_OUT"),
+            "reports_dir": os.environ.get("OPENDATA_REPORTS"),
+            "schemas_dir": os.environ.get("OPENDATA_SCHEMAS"),
+            "keep_releases": os.environ.get("OPENDATA_KEEP_RELEASES"),
+        }
+        values = {k: v for k, v in env.items() if v is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def configure_prefect_environment() -> None:
+    """Prefect's embedded default: temporary local server, SQLite, analytics off, home in the
+    project (or wherever PREFECT_HOME already points). Call before importing prefect."""
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

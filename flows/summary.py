@@ -1,0 +1,111 @@
+"""The run summary: per delivered file, rows read = published + rejected, and every problem.
+Written under reports/ (internal: it may quote personal data), never under published/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from flows.discover import Discovery
+from flows.errors import Problem
+from flows.publish import Release
+from flows.validate import ValidatedFile
+
+
+class FileSummary(BaseModel):
+    path: str
+    report_type: str | None
+    department: str | None
+    year: int | None
+    rows_read: int
+    rows_published: int
+    rows_rejected: int
+    file_rejected: bool
+    problems: list[Problem]
+
+
+class RunSummary(BaseModel):
+    raw_dir: str
+    finished: str
+    published: bool
+    reason: str | None = None  # why nothing was published
+    release: Release | None = None
+    files: list[FileSummary]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_published(self) -> int:
+        return sum(f.rows_published for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for f in self.files for p in f.problems]
+
+
+def file_summaries(discovery: Discovery, results: list[ValidatedFile]) -> list[FileSummary]:
+    files = [FileSummary(path=r.file, report_type=r.report_type, department=r.department,
+                         year=r.year, rows_read=r.rows_read, rows_published=r.rows_published,
+                         rows_rejected=r.rows_rejected, file_rejected=r.file_rejected,
+                         problems=r.problems) for r in results]
+    files += [FileSummary(path=p.file, report_type=None, department=None, year=None,
+                          rows_read=0, rows_published=0, rows_rejected=0, file_rejected=True,
+                          problems=[p]) for p in discovery.rejected]
+    return sorted(files, key=lambda f: f.path)
+
+
+def write_reports(summary: RunSummary, reports_dir: Path) -> Path:
+    """reports/<time>/summary.json and one readable report per department; reports/latest
+    points at the newest run."""
+    reports_dir = Path(reports_dir)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = reports_dir / stamp
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(
+        json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
+    for department, text in department_reports(summary).items():
+        (folder / f"{department}.md").write_text(text, encoding="utf-8")
+    link, temporary = reports_dir / "latest", reports_dir / f".latest.{os.getpid()}"
+    if temporary.is_symlink():
+        temporary.unlink()
+    temporary.symlink_to(stamp, target_is_directory=True)
+    os.replace(temporary, link)
+    return folder
+
+
+def department_reports(summary: RunSummary) -> dict[str, str]:
+    """One Markdown report per department (files outside the layout under 'okand')."""
+    by_department: dict[str, list[FileSummary]] = defaultdict(list)
+    for file in summary.files:
+        by_department[file.department or "okand"].append(file)
+    reports = {}
+    for department, files in sorted(by_department.items()):
+        lines = [f"# Valideringsrapport / Validation report: {department}", "",
+                 f"Körning / Run: {summary.finished}", "",
+                 "| Fil / File | Lästa / Read | Publicerade / Published | Avvisade / Rejected |",
+                 "|---|---:|---:|---:|"]
+        lines += [f"| {f.path} | {f.rows_read} | {f.rows_published} | {f.rows_rejected} |"
+                  for f in files]
+        for file in files:
+            if not file.problems:
+                continue
+            lines += ["", f"## {file.path}", ""]
+            for p in file.problems:
+                where = f"rad {p.row}" if p.row is not None else "hela filen"
+                column = f", kolumn {p.field}" if p.field else ""
+                lines.append(f"- **{p.type}** ({where}{column}): {p.message_sv}  \n"
+                             f"  _{p.message_en}_")
+        reports[department] = "\n".join(lines) + "\n"
+    return reports

@@ -1,0 +1,171 @@
+"""Step 4: build the published tables: the codelists, the merged reports and the derived tables
+users ask for first. Pure functions on pandas DataFrames, one column per schema field."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from frictionless import Package, Resource, Schema
+
+from flows.catalog import Catalog
+from flows.errors import problem
+from flows.validate import ROW, ValidatedFile
+
+STATUSES = {"planerad": "antal_planerad", "pågående": "antal_pagaende",
+            "genomförd": "antal_genomford", "avbruten": "antal_avbruten"}
+FOSSIL_FREE = {"el", "biogas", "hvo"}
+ELECTRIFIED = {"el", "elhybrid", "laddhybrid"}
+
+DTYPES = {"integer": "Int64", "year": "Int64", "number": "Float64", "string": "string"}
+
+
+def merge_duplicates(results: list[ValidatedFile], catalog: Catalog) -> list[ValidatedFile]:
+    """Primary keys must be unique across all files of a report type, not only within one.
+    The first delivery (in file order) keeps the key; later rows with it are rejected."""
+    seen: dict[tuple[str, tuple[Any, ...]], str] = {}
+    merged: list[ValidatedFile] = []
+    for result in sorted(results, key=lambda r: r.file):
+        key_fields = list(catalog.schema(result.report_type).primary_key)
+        kept, rejected, problems = [], list(result.rejected_rows), list(result.problems)
+        for record in result.records:
+            key = (result.report_type, tuple(record[name] for name in key_fields))
+            first = seen.setdefault(key, result.file)
+            if first == result.file:
+                kept.append(record)
+                continue
+            shown = ", ".join(f"{n}={record[n]}" for n in key_fields)
+            problems.append(problem(
+                "primary-key", result.file,
+                f"Nyckeln ({shown}) finns redan i {first}. Varje rad får bara lämnas av en fil: "
+                "ta bort dubbletten i den ena filen.",
+                f"The key ({shown}) is already delivered in {first}. Each row may come from one "
+                "file only: remove the duplicate from one of them.",
+                row=record[ROW], field=",".join(key_fields), value=shown))
+            rejected.append(record[ROW])
+        merged.append(result.model_copy(update={
+            "records": kept, "rejected_rows": sorted(rejected), "problems": problems}))
+    return merged
+
+
+def to_frame(records: list[dict[str, Any]], schema: Schema) -> pd.DataFrame:
+    """Records with typed cells -> a DataFrame with one nullable column per field, in order."""
+    columns = {}
+    for field in schema.fields:
+        values = [_plain(record.get(field.name)) for record in records]
+        dtype = DTYPES.get(field.type, "object")
+        columns[field.name] = pd.Series(values, dtype=dtype)
+    frame = pd.DataFrame(columns)
+    key = list(schema.primary_key)
+    if key and len(frame):
+        frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
+    return frame
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+class CodelistError(ValueError):
+    """A codelist maintained with the code breaks its own schema: a bug, not bad input."""
+
+
+def read_codelists(catalog: Catalog) -> dict[str, pd.DataFrame]:
+    """Every codelist, validated together (their foreign keys point at each other)."""
+    ids = [spec.id for spec in catalog.of_kind("codelist")]
+    package = Package(resources=[Resource(name=i, data=catalog.codelist_rows(i),
+                                          schema=catalog.schema(i)) for i in ids])
+    frames = {}
+    for dataset_id in ids:
+        resource = package.get_resource(dataset_id)
+        rows = resource.read_rows()
+        broken = [(row.row_number, e.type, e.note) for row in rows for e in row.errors]
+        if broken:
+            raise CodelistError(f"schemas/codelists/{dataset_id}.csv is invalid: {broken}")
+        frames[dataset_id] = to_frame(rows, resource.schema)
+    return frames
+
+
+def activity_status(aktiviteter: pd.DataFrame, malprogram: pd.DataFrame) -> pd.DataFrame:
+    """Activities per status for every goal and reporting year (goals with none show zeros)."""
+    years = sorted(int(y) for y in aktiviteter["rapportar"].dropna().unique())
+    grid = malprogram[["perspektiv_id", "mal_id"]].merge(
+        pd.DataFrame({"rapportar": pd.Series(years, dtype="Int64")}), how="cross")
+    counts = (aktiviteter.groupby(["mal_id", "rapportar", "status"]).size()
+              .unstack("status", fill_value=0)
+              .reindex(columns=list(STATUSES), fill_value=0)
+              .rename(columns=STATUSES).reset_index())
+    table = grid.merge(counts, on=["mal_id", "rapportar"], how="left")
+    for column in STATUSES.values():
+        table[column] = table[column].fillna(0).astype("Int64")
+    table["antal_totalt"] = table[list(STATUSES.values())].sum(axis=1).astype("Int64")
+    share = (100 * table["antal_genomford"] / table["antal_totalt"].replace(0, pd.NA))
+    table["andel_genomford_procent"] = share.astype("Float64").round(1)
+    return table.sort_values(["mal_id", "rapportar"]).reset_index(drop=True)
+
+
+def budget_deviation(ekonomi: pd.DataFrame) -> pd.DataFrame:
+    """Budget minus outcome per department and year; outcome only when every area has one."""
+    grouped = ekonomi.groupby(["forvaltning_id", "ar"])
+    table = grouped.agg(budget_tkr=("budget_tkr", "sum"),
+                        utfall_tkr=("utfall_tkr", lambda s: s.sum() if s.notna().all() else pd.NA),
+                        antal_verksamheter=("verksamhet", "size")).reset_index()
+    table["utfall_tkr"] = table["utfall_tkr"].astype("Float64")
+    table["budget_tkr"] = table["budget_tkr"].astype("Float64")
+    table["avvikelse_tkr"] = (table["budget_tkr"] - table["utfall_tkr"]).round(1)
+    table["avvikelse_procent"] = (
+        100 * table["avvikelse_tkr"] / table["budget_tkr"].replace(0, pd.NA)).round(1)
+    table["antal_verksamheter"] = table["antal_verksamheter"].astype("Int64")
+    return table.sort_values(["forvaltning_id", "ar"]).reset_index(drop=True)
+
+
+def fossil_free_share(fordon: pd.DataFrame) -> pd.DataFrame:
+    """Per year, the vehicles of that year's register extract in service during the year."""
+    rows = []
+    for year in sorted(int(y) for y in fordon["rapportar"].dropna().unique()):
+        first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+        snapshot = fordon[fordon["rapportar"] == year]
+        in_service = snapshot[
+            snapshot["i_trafik_fran"].map(lambda d: d <= last)
+            & snapshot["i_trafik_till"].map(lambda d: d is None or pd.isna(d) or d >= first)]
+        total = len(in_service)
+        fossil_free = int(in_service["drivmedel"].isin(FOSSIL_FREE).sum())
+        electrified = int(in_service["drivmedel"].isin(ELECTRIFIED).sum())
+        rows.append({
+            "ar": year, "antal_fordon": total, "antal_fossilfria": fossil_free,
+            "antal_elektrifierade": electrified,
+            "andel_fossilfria_procent": round(100 * fossil_free / total, 1) if total else None,
+            "andel_elektrifierade_procent": round(100 * electrified / total, 1) if total else None,
+        })
+    return pd.DataFrame(rows, columns=["ar", "antal_fordon", "antal_fossilfria",
+                                       "antal_elektrifierade", "andel_fossilfria_procent",
+                                       "andel_elektrifierade_procent"])
+
+
+def build_tables(results: list[ValidatedFile], catalog: Catalog) -> dict[str, pd.DataFrame]:
+    """Every published dataset as a DataFrame whose columns follow its schema."""
+    tables: dict[str, pd.DataFrame] = {}
+    tables.update(read_codelists(catalog))
+    for report_type in catalog.report_types:
+        records = [record for result in results if result.report_type == report_type
+                   for record in result.records]
+        tables[report_type] = to_frame(records, catalog.schema(report_type))
+    derived = {
+        "aktivitetsstatus_per_mal": activity_status(tables["aktiviteter"], tables["malprogram"]),
+        "budgetavvikelse": budget_deviation(tables["ekonomi"]),
+        "fossilfri_andel_fordon": fossil_free_share(tables["fordon"]),
+    }
+    for dataset_id, frame in derived.items():
+        tables[dataset_id] = conform(frame, catalog.schema(dataset_id))
+    return {dataset_id: tables[dataset_id] for dataset_id in catalog.datasets}
+
+
+def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+    """Columns in schema order with the schema's dtypes (a test checks derived code and schema
+    agree: a missing column fails here)."""
+    return pd.DataFrame({field.name: frame[field.name].astype(DTYPES.get(field.type, "object"))
+                         for field in schema.fields})
