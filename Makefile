@@ -1,5 +1,8 @@
 # Aneby öppna data - the two commands a fresh machine needs: `make run` and `make test`.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -ec
+# this machine's pip config lists local indexes that may not exist: hide only those warnings
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,15 +13,15 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test lint clean setup
+.PHONY: run test lint lock clean setup
 
 setup: $(STAMP)
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock $(QUIET_PIP)
+	$(BIN)/python -m pip install --quiet --no-deps -e . $(QUIET_PIP)
 	$(BIN)/python -m pip check
 	touch $(STAMP)
 

@@ -16,7 +16,8 @@ from flows.settings import Settings, configure_prefect_environment
 app = typer.Typer(
     help="Aneby öppna data: validera förvaltningarnas rapporter och publicera öppna data.\n\n"
          "Aneby open data: validate the departments' reports and publish open data.",
-    no_args_is_help=True, add_completion=False, rich_markup_mode="rich")
+    no_args_is_help=True, add_completion=False, rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False)
 console = Console()
 errors = Console(stderr=True)
 
@@ -81,11 +82,12 @@ def run(
 
 
 def print_summary(summary) -> None:
-    table = Table(title="Sammanfattning / summary")
-    for column, justify in [("Fil / file", "left"), ("Lästa / read", "right"),
-                            ("Publicerade / published", "right"), ("Avvisade / rejected", "right"),
-                            ("Problem", "right")]:
-        table.add_column(column, justify=justify)
+    table = Table(title="Sammanfattning / summary",
+                  caption="Lästa = publicerade + avvisade / read = published + rejected")
+    width = max([len(f.path) for f in summary.files] + [10])
+    table.add_column("Fil / file", min_width=width, no_wrap=True)
+    for column in ("Lästa\nread", "Publicerade\npublished", "Avvisade\nrejected", "Fel\nerrors"):
+        table.add_column(column, justify="right")
     for file in summary.files:
         style = "red" if file.file_rejected else ("yellow" if file.rows_rejected else None)
         table.add_row(file.path, str(file.rows_read), str(file.rows_published),
@@ -117,6 +119,7 @@ def validate(
     """
     from flows.catalog import load_catalog
     from flows.discover import classify
+    from flows.errors import Problem
     from flows.transform import merge_duplicates
     from flows.validate import check_file, rejected_file
 
@@ -129,9 +132,7 @@ def validate(
         name = path.as_posix()
         found = classify(path, name, catalog, strict_layout=False, report_type=report_type,
                          department=department, year=year)
-        if isinstance(found, BaseException | type(None)):  # pragma: no cover - defensive
-            raise typer.Exit(2)
-        if hasattr(found, "message_sv"):
+        if isinstance(found, Problem):
             results.append(rejected_file(None, name, report_type or path.stem, [found]))
         else:
             results.append(check_file(found, catalog))

@@ -106,7 +106,7 @@ def read_csv(data: bytes) -> RawTable:
     except csv.Error as error:
         raise UnreadableError(f"CSV-fel på rad {reader.line_num}: {error}",
                               f"CSV error at line {reader.line_num}: {error}") from error
-    return _trimmed(RawTable(header=header, rows=rows, row_numbers=numbers))
+    return RawTable(header=header, rows=rows, row_numbers=numbers)
 
 
 def read_xlsx(path: Path, sheet: str) -> RawTable:
@@ -173,8 +173,8 @@ def read_json(data: bytes) -> RawTable:
 
 
 def _trimmed(table: RawTable) -> RawTable:
-    """Drop blank rows at the very end (an editor's trailing newline or an Excel sheet's
-    formatted but empty rows); blank rows between data rows stay, to be reported."""
+    """Drop empty rows at the end of a sheet: Excel keeps formatted but empty rows that nobody
+    sees. (In a CSV every line is a row, as Frictionless counts them: blank ones are reported.)"""
     rows, numbers = table.rows, table.row_numbers
     while rows and all(cell is None for cell in rows[-1]):
         rows, numbers = rows[:-1], numbers[:-1]

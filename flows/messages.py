@@ -110,8 +110,8 @@ def _constraint(schema: Schema, field_name: str, value: Any, note: str) -> tuple
     col = f"kolumnen {field_name}"
     col_en = f"column {field_name}"
     if constraint == "required":
-        return (f"{col} är obligatorisk men tom. Fyll i {field.title or field_name}.",
-                f"{col_en} is required but empty. Fill in {field.title or field_name}.")
+        return (f"Kolumnen {field_name} är obligatorisk men tom. Fyll i {field.title}.",
+                f"Column {field_name} is required but empty. Fill it in.")
     if constraint == "enum":
         allowed = ", ".join(str(v) for v in limits["enum"])
         hint_sv, hint_en = _suggest(value, limits["enum"])

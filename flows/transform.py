@@ -28,6 +28,9 @@ def merge_duplicates(results: list[ValidatedFile], catalog: Catalog) -> list[Val
     seen: dict[tuple[str, tuple[Any, ...]], str] = {}
     merged: list[ValidatedFile] = []
     for result in sorted(results, key=lambda r: r.file):
+        if not result.records:
+            merged.append(result)
+            continue
         key_fields = list(catalog.schema(result.report_type).primary_key)
         kept, rejected, problems = [], list(result.rejected_rows), list(result.problems)
         for record in result.records:
@@ -50,8 +53,10 @@ def merge_duplicates(results: list[ValidatedFile], catalog: Catalog) -> list[Val
     return merged
 
 
-def to_frame(records: list[dict[str, Any]], schema: Schema) -> pd.DataFrame:
-    """Records with typed cells -> a DataFrame with one nullable column per field, in order."""
+def to_frame(records: list[dict[str, Any]], schema: Schema, *, sort: bool = True
+             ) -> pd.DataFrame:
+    """Records with typed cells -> a DataFrame with one nullable column per field, in order,
+    rows sorted by the primary key (codelists keep their maintained order: sort=False)."""
     columns = {}
     for field in schema.fields:
         values = [_plain(record.get(field.name)) for record in records]
@@ -59,7 +64,7 @@ def to_frame(records: list[dict[str, Any]], schema: Schema) -> pd.DataFrame:
         columns[field.name] = pd.Series(values, dtype=dtype)
     frame = pd.DataFrame(columns)
     key = list(schema.primary_key)
-    if key and len(frame):
+    if sort and key and len(frame):
         frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
     return frame
 
@@ -86,7 +91,7 @@ def read_codelists(catalog: Catalog) -> dict[str, pd.DataFrame]:
         broken = [(row.row_number, e.type, e.note) for row in rows for e in row.errors]
         if broken:
             raise CodelistError(f"schemas/codelists/{dataset_id}.csv is invalid: {broken}")
-        frames[dataset_id] = to_frame(rows, resource.schema)
+        frames[dataset_id] = to_frame(rows, resource.schema, sort=False)
     return frames
 
 
@@ -130,8 +135,8 @@ def fossil_free_share(fordon: pd.DataFrame) -> pd.DataFrame:
         first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
         snapshot = fordon[fordon["rapportar"] == year]
         in_service = snapshot[
-            snapshot["i_trafik_fran"].map(lambda d: d <= last)
-            & snapshot["i_trafik_till"].map(lambda d: d is None or pd.isna(d) or d >= first)]
+            snapshot["i_trafik_fran"].map(lambda d, last=last: d <= last)
+            & snapshot["i_trafik_till"].map(lambda d, first=first: pd.isna(d) or d >= first)]
         total = len(in_service)
         fossil_free = int(in_service["drivmedel"].isin(FOSSIL_FREE).sum())
         electrified = int(in_service["drivmedel"].isin(ELECTRIFIED).sum())

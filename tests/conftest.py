@@ -1,0 +1,67 @@
+"""Shared fixtures. Prefect's home goes to a temp folder and its analytics off before anything
+imports Prefect; one Prefect test harness serves the whole test session (it costs seconds)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="opendata-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["DO_NOT_TRACK"] = "1"
+os.environ.pop("PREFECT_API_URL", None)
+
+import pytest  # noqa: E402
+
+from flows.catalog import load_catalog  # noqa: E402
+from flows.settings import PROJECT_ROOT  # noqa: E402
+
+RAW = PROJECT_ROOT / "raw"
+SHARED = PROJECT_ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return load_catalog()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server (SQLite) for every test that runs a flow."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def raw_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped raw/ reports."""
+    target = tmp_path / "raw"
+    shutil.copytree(RAW, target)
+    return target
+
+
+@pytest.fixture
+def deliver(tmp_path: Path):
+    """Write one delivered file into a raw tree: deliver("2020/social/aktiviteter.csv", text)."""
+    root = tmp_path / "raw"
+
+    def write(relative: str, content: str | bytes) -> Path:
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        return path
+
+    write.root = root
+    return write
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)

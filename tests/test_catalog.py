@@ -1,0 +1,74 @@
+"""Lints over the schemas and codelists: the contract users rely on."""
+
+import csv
+import re
+
+import pytest
+from conftest import SHARED
+
+LANGUAGE_KEYS = ("title", "description")
+
+
+def test_every_dataset_has_a_schema_and_every_schema_a_dataset(catalog):
+    on_disk = {p.name.removesuffix(".schema.yaml")
+               for p in catalog.schemas_dir.rglob("*.schema.yaml")}
+    assert on_disk == set(catalog.datasets)
+    for dataset_id in catalog.datasets:
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", dataset_id), "ids are Swedish snake_case ASCII"
+
+
+def test_every_field_has_swedish_and_english_title_and_description(catalog):
+    for dataset_id in catalog.datasets:
+        for field in catalog.schema_descriptor(dataset_id)["fields"]:
+            where = f"{dataset_id}.{field['name']}"
+            for key in LANGUAGE_KEYS:
+                assert field.get(key), f"{where} has no Swedish {key}"
+                assert field.get("en", {}).get(key), f"{where} has no English {key}"
+
+
+def test_every_schema_has_a_primary_key_and_report_foreign_keys_resolve(catalog):
+    for dataset_id in catalog.datasets:
+        schema = catalog.schema(dataset_id)
+        assert schema.primary_key, dataset_id
+        for fk in schema.foreign_keys:
+            target = fk["reference"]["resource"]
+            assert catalog.datasets[target].kind == "codelist"
+            assert set(fk["reference"]["fields"]) <= set(catalog.schema(target).field_names)
+
+
+def test_report_rules_name_real_fields(catalog):
+    for spec in catalog.of_kind("report"):
+        names = catalog.schema(spec.id).field_names
+        assert spec.department_field in (None, *names)
+        assert spec.year_field in names
+        for rule in spec.rules:
+            assert {rule.start, rule.end} <= set(names)
+
+
+def test_key_figure_ids_are_kolada_or_local(catalog):
+    for kpi in catalog.codes("nyckeltal_definitioner"):
+        assert re.fullmatch(r"[NU]\d{5}|ANB-\d{4}", kpi)
+
+
+def test_kolada_ids_exist_in_kolada():
+    metadata = SHARED / "reference" / "kolada" / "kpi_metadata.csv"
+    if not metadata.exists():
+        pytest.skip("../shared/reference/kolada is not here")
+    with metadata.open(encoding="utf-8") as handle:
+        kolada = {row["id"]: row["title"] for row in csv.DictReader(handle)}
+    from flows.catalog import load_catalog
+    for kpi in load_catalog().codes("nyckeltal_definitioner"):
+        if not kpi.startswith("ANB-"):
+            assert kpi in kolada, f"{kpi} is not a Kolada key figure"
+
+
+def test_programme_goals_are_the_coalitions_words_verbatim(catalog):
+    seed = SHARED / "seed" / "alliansen-i-aneby-halvtid-2020.txt"
+    if not seed.exists():
+        pytest.skip("../shared/seed is not here")
+    text = seed.read_text(encoding="utf-8")
+    header, *rows = catalog.codelist_rows("malprogram")
+    for row in rows:
+        record = dict(zip(header, row, strict=True))
+        assert f"\n{record['perspektiv_namn']}\n" in text
+        assert f"  {record['mal_nummer']}. {record['mal_text']}\n" in text

@@ -1,0 +1,137 @@
+"""End-to-end: the real Prefect flow on real files, under one session-wide Prefect harness."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness")]
+
+INITIATIVES = ["ekonomi i balans", "näringsliv", "Vireda skola", "Hälsocenter", "civilsamhälle",
+               "Agenda 2030", "elhybrid", "förebyggande", "trafikmiljö", "attraktiv arbetsgivare"]
+
+
+def run_flow(raw: Path, tmp_path: Path):
+    from flows.pipeline import publish_open_data
+
+    state = publish_open_data(raw_dir=raw, out_dir=tmp_path / "published",
+                              reports_dir=tmp_path / "reports", return_state=True)
+    return state, state.result(raise_on_failure=False)
+
+
+def read(out: Path, dataset_id: str) -> pd.DataFrame:
+    return pd.read_csv(out / "latest" / dataset_id / f"{dataset_id}.csv", dtype=str,
+                       keep_default_na=False)
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory, prefect_harness):
+    """The shipped raw/ published once for the module's checks."""
+    from conftest import RAW
+
+    tmp = tmp_path_factory.mktemp("shipped")
+    state, summary = run_flow(RAW, tmp)
+    return tmp, state, summary
+
+
+def test_shipped_reports_publish_a_release_that_frictionless_validates(shipped):
+    tmp, state, summary = shipped
+    assert state.is_completed(), state.message
+    assert summary.published and summary.rows_rejected == 0
+    assert summary.rows_read == summary.rows_published > 200
+    package = tmp / "published" / "latest" / "datapackage.json"
+    check = subprocess.run([str(Path(sys.executable).parent / "frictionless"), "validate",
+                            str(package)], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout[-2000:]
+
+
+def test_every_goal_has_activities_and_every_initiative_is_published(shipped):
+    tmp, _, _ = shipped
+    out = tmp / "published"
+    activities = read(out, "aktiviteter")
+    assert set(read(out, "malprogram")["mal_id"]) == set(activities["mal_id"])
+    titles = " | ".join(activities["titel"]).lower()
+    for initiative in INITIATIVES:
+        assert initiative.lower() in titles, initiative
+    status = read(out, "aktivitetsstatus_per_mal")
+    assert status["antal_totalt"].astype(int).sum() == len(activities)
+
+
+def test_published_rows_match_the_run_summary(shipped):
+    tmp, _, summary = shipped
+    out = tmp / "published"
+    for report_type in ("aktiviteter", "nyckeltal", "ekonomi", "fordon", "personal"):
+        published = sum(f.rows_published for f in summary.files if f.report_type == report_type)
+        assert len(read(out, report_type)) == published
+        assert json.loads((out / "latest" / report_type / f"{report_type}.json").read_text(
+            encoding="utf-8")).__len__() == published
+
+
+def test_the_run_report_stays_internal(shipped):
+    tmp, _, summary = shipped
+    written = json.loads((tmp / "reports" / "latest" / "summary.json").read_text("utf-8"))
+    assert written["published"] is True
+    assert len(written["files"]) == len(summary.files)
+    assert not list((tmp / "published").rglob("summary.json"))
+
+
+def test_bad_rows_and_files_are_rejected_and_the_rest_still_publishes(raw_copy, tmp_path):
+    target = raw_copy / "2020" / "social" / "aktiviteter.csv"
+    lines = target.read_text(encoding="utf-8").splitlines()
+    good_rows = len(lines) - 1
+    lines.append("A099,2020,O1,Trasig rad,Text,social,klar,2020-01-01,,1")
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (raw_copy / "2020" / "okand").mkdir()
+    (raw_copy / "2020" / "okand" / "ekonomi.csv").write_text("x\n1\n", encoding="utf-8")
+    (raw_copy / "2021" / "social" / "personal.csv").write_bytes(b"")
+
+    state, summary = run_flow(raw_copy, tmp_path)
+    assert state.is_completed()
+    by_path = {f.path: f for f in summary.files}
+    edited = by_path["2020/social/aktiviteter.csv"]
+    assert (edited.rows_read, edited.rows_published, edited.rows_rejected) == (
+        good_rows + 1, good_rows, 1)
+    assert [(p.row, p.field, p.type) for p in edited.problems] == [
+        (good_rows + 2, "status", "constraint-error")]
+    assert [p.type for p in by_path["2020/okand/ekonomi.csv"].problems] == ["unknown-department"]
+    assert [p.type for p in by_path["2021/social/personal.csv"].problems] == ["empty-file"]
+    for file in summary.files:
+        assert file.rows_read == file.rows_published + file.rows_rejected
+    assert "A099" not in set(read(tmp_path / "published", "aktiviteter")["aktivitet_id"])
+
+
+def test_nothing_valid_publishes_nothing_and_leaves_latest(tmp_path, deliver):
+    from conftest import RAW
+
+    state, first = run_flow(RAW, tmp_path)
+    assert state.is_completed()
+    deliver("2020/social/aktiviteter.csv", "fel,kolumner\n1,2\n")
+    state, summary = run_flow(deliver.root, tmp_path)
+    assert state.is_failed()
+    assert not summary.published and "Inga giltiga rader" in summary.reason
+    latest = (tmp_path / "published" / "latest").resolve()
+    assert latest.name == first.release.version
+
+
+def test_opendata_run_prints_the_summary_and_exits_0(tmp_path, raw_copy):
+    result = CliRunner().invoke(app, ["run", "--raw", str(raw_copy), "--out",
+                                      str(tmp_path / "out"), "--reports", str(tmp_path / "rep")])
+    assert result.exit_code == 0, result.output
+    assert "Sammanfattning / summary" in result.output
+    assert "2020/social/ekonomi.xlsx" in result.output
+    assert (tmp_path / "out" / "latest" / "datapackage.json").is_file()
+
+
+def test_opendata_run_exits_1_when_nothing_could_be_published(tmp_path, deliver):
+    deliver("2020/social/aktiviteter.csv", "")
+    result = CliRunner().invoke(app, ["run", "--raw", str(deliver.root), "--out",
+                                      str(tmp_path / "out"), "--reports", str(tmp_path / "rep")])
+    assert result.exit_code == 1
+    assert "Ingen release publicerades" in result.output
+    assert not (tmp_path / "out" / "latest").exists()

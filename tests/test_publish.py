@@ -1,0 +1,75 @@
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+
+import pandas as pd
+import pytest
+from frictionless import Package
+
+from flows.publish import PublishError, csv_bytes, json_bytes, write_release
+from flows.transform import build_tables
+
+
+def test_csv_is_rfc4180_with_iso_dates_and_point_decimals():
+    table = pd.DataFrame({
+        "text": pd.Series(['has "quotes", commas', None], dtype="string"),
+        "number": pd.Series([1.5, 2.0], dtype="Float64"),
+        "count": pd.Series([3, None], dtype="Int64"),
+        "date": [dt.date(2020, 3, 31), None],
+    })
+    data = csv_bytes(table)
+    assert data == (b'text,number,count,date\r\n"has ""quotes"", commas",1.5,3,2020-03-31\r\n'
+                    b",2,,\r\n")
+    assert list(csv.reader(io.StringIO(data.decode()))) == [
+        ["text", "number", "count", "date"], ['has "quotes", commas', "1.5", "3", "2020-03-31"],
+        ["", "2", "", ""]]
+
+
+def test_json_has_typed_values_and_nulls():
+    table = pd.DataFrame({"a": pd.Series([1.5, None], dtype="Float64"),
+                          "d": [dt.date(2020, 1, 2), None]})
+    assert json.loads(json_bytes(table)) == [{"a": 1.5, "d": "2020-01-02"},
+                                             {"a": None, "d": None}]
+
+
+def test_release_is_complete_valid_and_becomes_latest(tmp_path, catalog):
+    tables = build_tables([], catalog)
+    release = write_release(tables, catalog, tmp_path / "out",
+                            now=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
+    latest = tmp_path / "out" / "latest"
+    assert release.version == "20260102T030405Z"
+    assert latest.resolve() == release.path.resolve()
+    descriptor = json.loads((latest / "datapackage.json").read_text(encoding="utf-8"))
+    assert [r["name"] for r in descriptor["resources"]] == list(catalog.datasets)
+    assert descriptor["licenses"][0]["name"] == "CC0-1.0"
+    assert descriptor["illustrative"] is True and "illustrativa" in descriptor["description"]
+    for resource in descriptor["resources"]:
+        data = (latest / resource["path"]).read_bytes()
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert resource["bytes"] == len(data)
+        assert (latest / resource["alternates"][0]["path"]).is_file()
+    assert Package(str(latest / "datapackage.json")).validate().valid
+
+
+def test_a_release_that_does_not_validate_leaves_latest_as_it_was(tmp_path, catalog):
+    out = tmp_path / "out"
+    tables = build_tables([], catalog)
+    first = write_release(tables, catalog, out)
+    broken = dict(tables)
+    broken["forvaltningar"] = pd.DataFrame({"forvaltning_id": ["a", "a"], "namn": ["x", "y"],
+                                            "namn_en": ["x", "y"]})  # duplicate primary key
+    with pytest.raises(PublishError) as raised:
+        write_release(broken, catalog, out)
+    assert any("primary-key" in str(error) for error in raised.value.errors)
+    assert (out / "latest").resolve() == first.path.resolve()
+    assert sorted(p.name for p in (out / "releases").iterdir()) == [first.version]
+
+
+def test_old_releases_are_pruned_to_the_configured_number(tmp_path, catalog):
+    tables = build_tables([], catalog)
+    made = [write_release(tables, catalog, tmp_path, keep=2,
+                          now=dt.datetime(2026, 1, 1, 0, 0, n, tzinfo=dt.UTC)) for n in range(4)]
+    assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == [
+        made[2].version, made[3].version]

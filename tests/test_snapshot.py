@@ -1,0 +1,24 @@
+"""The published contract as a snapshot: a renamed, retyped or dropped column is a visible diff.
+After an intended change: OPENDATA_UPDATE_SNAPSHOTS=1 make test, and review the diff."""
+
+import json
+import os
+from pathlib import Path
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "published_fields.json"
+
+
+def current(catalog) -> dict:
+    return {dataset_id: {"kind": catalog.datasets[dataset_id].kind,
+                         "primaryKey": list(catalog.schema(dataset_id).primary_key),
+                         "fields": [f"{f.name}:{f.type}" for f in catalog.schema(dataset_id).fields]}
+            for dataset_id in catalog.datasets}
+
+
+def test_published_resources_and_fields_match_the_snapshot(catalog):
+    now = current(catalog)
+    if os.environ.get("OPENDATA_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(json.dumps(now, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    assert json.loads(SNAPSHOT.read_text("utf-8")) == now, (
+        "The published contract changed: if intended, run OPENDATA_UPDATE_SNAPSHOTS=1 make test "
+        "and say so in CHANGELOG.md")
