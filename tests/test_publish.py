@@ -73,3 +73,14 @@ def test_old_releases_are_pruned_to_the_configured_number(tmp_path, catalog):
                           now=dt.datetime(2026, 1, 1, 0, 0, n, tzinfo=dt.UTC)) for n in range(4)]
     assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == [
         made[2].version, made[3].version]
+
+
+def test_same_tables_give_byte_identical_data_files(tmp_path, catalog):
+    tables = build_tables([], catalog)
+    first = write_release(tables, catalog, tmp_path / "a")
+    second = write_release(tables, catalog, tmp_path / "b")
+    data = sorted(p.relative_to(first.path) for p in first.path.rglob("*.*")
+                  if p.suffix in (".csv", ".json") and p.name != "datapackage.json")
+    assert data
+    for relative in data:
+        assert (first.path / relative).read_bytes() == (second.path / relative).read_bytes()
