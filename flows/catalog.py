@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from frictionless import Schema
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from flows.settings import PROJECT_ROOT
 
@@ -21,10 +21,22 @@ class Text(BaseModel):
     en: str
 
 
-class Rule(BaseModel):
+class DateOrder(BaseModel):
+    """end must not be before start."""
+
     type: Literal["date-order"]
     start: str
     end: str
+
+
+class SdgTargets(BaseModel):
+    """field holds Agenda 2030 target codes ('11.2; 3.6'), each must exist."""
+
+    type: Literal["sdg-targets"]
+    field: str
+
+
+Rule = Annotated[DateOrder | SdgTargets, Field(discriminator="type")]
 
 
 class DatasetSpec(BaseModel):
@@ -35,6 +47,7 @@ class DatasetSpec(BaseModel):
     department_field: str | None = None
     year_field: str | None = None
     rules: list[Rule] = []
+    published: bool = True  # False: reference data used by the flow, not a dataset of its own
 
     model_config = {"extra": "forbid"}
 
@@ -45,6 +58,7 @@ class PackageSpec(BaseModel):
     description: Text
     illustrative: bool
     publisher: str
+    municipality: str  # the municipality's code (SCB / Kolada), e.g. 0604
     license: dict[str, str]
     keywords: list[str]
     sources: list[dict[str, str]]
@@ -59,6 +73,10 @@ class Catalog(BaseModel):
 
     def of_kind(self, kind: str) -> list[DatasetSpec]:
         return [d for d in self.datasets.values() if d.kind == kind]
+
+    @property
+    def published(self) -> list[str]:
+        return [d.id for d in self.datasets.values() if d.published]
 
     @property
     def report_types(self) -> list[str]:

@@ -72,6 +72,10 @@ def run(
         errors.print(f"[red]Flödet misslyckades / the flow failed:[/red] {summary}")
         raise typer.Exit(1)
     print_summary(summary)
+    for p in summary.reference_problems:
+        colour = "yellow" if p.severity == "warning" else "red"
+        errors.print(f"[{colour}]{p.severity} {p.type}[/{colour}] {p.file}: {p.message_sv}",
+                     highlight=False)
     if not summary.published:
         errors.print(f"[red]Ingen release publicerades / nothing was published:[/red] "
                      f"{summary.reason}")

@@ -7,7 +7,7 @@ that name, so our reports line up with Frictionless's own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -37,6 +37,14 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "department-mismatch": ("Fel förvaltning på raden", "Department does not match folder"),
     "year-mismatch": ("Fel år på raden", "Year does not match folder"),
     "date-order": ("Datum i fel ordning", "Dates in the wrong order"),
+    "unknown-sdg-target": ("Okänt delmål i Agenda 2030", "Unknown Agenda 2030 target"),
+    # the codelists maintained with the code (an error here stops publishing)
+    "invalid-codelist": ("Fel i en kodlista", "Invalid codelist"),
+    "unknown-mapped-object": ("Kopplingen gäller ett okänt objekt", "Mapping names an unknown object"),
+    # warnings: reported, nothing is rejected
+    "unmapped-goal": ("Mål utan koppling till Agenda 2030", "Goal without an Agenda 2030 link"),
+    "unmapped-key-figure": ("Nyckeltal utan koppling till Agenda 2030",
+                            "Key figure without an Agenda 2030 link"),
 }
 
 FILE_LEVEL = {
@@ -51,6 +59,7 @@ class Problem(BaseModel):
     (the line in the CSV, the row in the spreadsheet); ``None`` for file-level problems."""
 
     type: str
+    severity: Literal["error", "warning"] = "error"
     file: str
     row: int | None = None
     field: str | None = None
@@ -80,11 +89,12 @@ class Problem(BaseModel):
 
 
 def problem(type: str, file: str, sv: str, en: str, *, row: int | None = None,
-            field: str | None = None, value: Any = None) -> Problem:
+            field: str | None = None, value: Any = None,
+            severity: Literal["error", "warning"] = "error") -> Problem:
     if type not in PROBLEM_TYPES:
         raise ValueError(f"unknown problem type {type!r}")
     shown = None if value is None else _clip(str(value))
-    return Problem(type=type, file=file, row=row, field=field, value=shown,
+    return Problem(type=type, severity=severity, file=file, row=row, field=field, value=shown,
                    message_sv=sv, message_en=en)
 
 

@@ -17,9 +17,10 @@ from prefect.states import Completed, Failed, State
 from flows import progress
 from flows.catalog import DEFAULT_SCHEMAS, load_catalog
 from flows.discover import Discovery, RawFile, discover
+from flows.errors import Problem
 from flows.publish import PublishError, Release, write_release
 from flows.summary import RunSummary, file_summaries, write_reports
-from flows.transform import build_tables, merge_duplicates
+from flows.transform import build_tables, merge_duplicates, read_codelists
 from flows.validate import ValidatedFile, check_file
 
 
@@ -28,6 +29,12 @@ def discover_reports(raw_dir: Path, schemas_dir: Path) -> Discovery:
     found = discover(raw_dir, load_catalog(schemas_dir))
     progress.report("discovered", str(len(found.files)))
     return found
+
+
+@task(cache_policy=NO_CACHE)
+def check_reference_data(schemas_dir: Path) -> list[Problem]:
+    """The codelists and the Agenda 2030 mapping maintained with the code."""
+    return read_codelists(load_catalog(schemas_dir))[1]
 
 
 @task(cache_policy=NO_CACHE, task_run_name="validate-{raw.name}")
@@ -45,10 +52,16 @@ def build_published_tables(results: list[ValidatedFile], schemas_dir: Path
     return merged, build_tables(merged, catalog)
 
 
-@task(cache_policy=NO_CACHE, retries=1)
+@task(cache_policy=NO_CACHE)
 def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir: Path,
-                    keep: int) -> Release:
-    release = write_release(tables, load_catalog(schemas_dir), out_dir, keep=keep)
+                    keep: int) -> Release | str:
+    """The release, or why it did not validate (latest is then left as it was)."""
+    try:
+        release = write_release(tables, load_catalog(schemas_dir), out_dir, keep=keep)
+    except PublishError as error:
+        get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
+                               error.errors[:20])
+        return str(error)
     progress.report("published", release.version)
     return release
 
@@ -65,20 +78,25 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
                       keep_releases: int = 5) -> State:
     """Publish Aneby's open data from the department reports in raw_dir."""
     logger = get_run_logger()
+    reference = check_reference_data(schemas_dir)
     found = discover_reports(raw_dir, schemas_dir)
     results = [future.result() for future in validate_report.map(found.files, unmapped(schemas_dir))]
     merged, tables = build_published_tables(results, schemas_dir)
     files = file_summaries(found, merged)
     reason, release = None, None
-    if not any(f.rows_published for f in files):
+    if any(p.severity == "error" for p in reference):
+        reason = ("Kodlistorna i schemas/codelists har fel / the codelists are invalid: "
+                  + "; ".join(p.message_en for p in reference if p.severity == "error")[:500])
+    elif not any(f.rows_published for f in files):
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
-        try:
-            release = publish_release(tables, out_dir, schemas_dir, keep_releases)
-        except PublishError as error:
-            reason = f"Publiceringen validerade inte / the release did not validate: {error}"
+        outcome = publish_release(tables, out_dir, schemas_dir, keep_releases)
+        if isinstance(outcome, str):
+            reason = f"Publiceringen validerade inte / {outcome}"
+        else:
+            release = outcome
     summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
-                         release=release, files=files,
+                         release=release, files=files, reference_problems=reference,
                          finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     folder = write_run_reports(summary, reports_dir)
     logger.info("Filer %d, rader lästa %d, publicerade %d, avvisade %d; rapport i %s",

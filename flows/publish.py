@@ -43,6 +43,8 @@ def cell_text(value: Any) -> str:
     """One canonical text per value: ISO dates, '.' decimals, integral numbers without '.0'."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, dt.date):

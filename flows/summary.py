@@ -36,6 +36,7 @@ class RunSummary(BaseModel):
     reason: str | None = None  # why nothing was published
     release: Release | None = None
     files: list[FileSummary]
+    reference_problems: list[Problem] = []  # in the codelists maintained with the code
 
     @property
     def rows_read(self) -> int:
@@ -75,6 +76,8 @@ def write_reports(summary: RunSummary, reports_dir: Path) -> Path:
     (folder / "summary.json").write_text(
         json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
+    if summary.reference_problems:
+        (folder / "kodlistor.md").write_text(reference_report(summary), encoding="utf-8")
     for department, text in department_reports(summary).items():
         (folder / f"{department}.md").write_text(text, encoding="utf-8")
     link, temporary = reports_dir / "latest", reports_dir / f".latest.{os.getpid()}"
@@ -109,3 +112,12 @@ def department_reports(summary: RunSummary) -> dict[str, str]:
                              f"  _{p.message_en}_")
         reports[department] = "\n".join(lines) + "\n"
     return reports
+
+
+def reference_report(summary: RunSummary) -> str:
+    lines = ["# Kodlistor och Agenda 2030-koppling / codelists and Agenda 2030 mapping", ""]
+    for p in summary.reference_problems:
+        where = f"rad {p.row}" if p.row is not None else "hela filen"
+        lines.append(f"- **{p.type}** ({p.severity}, {p.file}, {where}): {p.message_sv}  \n"
+                     f"  _{p.message_en}_")
+    return "\n".join(lines) + "\n"

@@ -10,8 +10,10 @@ from typing import Any
 import pandas as pd
 from frictionless import Package, Resource, Schema
 
+from flows.agenda2030 import check_mapping, key_figure_trends, links, overview
 from flows.catalog import Catalog
-from flows.errors import problem
+from flows.errors import Problem, problem
+from flows.messages import describe
 from flows.validate import ROW, ValidatedFile
 
 STATUSES = {"planerad": "antal_planerad", "pågående": "antal_pagaende",
@@ -19,7 +21,8 @@ STATUSES = {"planerad": "antal_planerad", "pågående": "antal_pagaende",
 FOSSIL_FREE = {"el", "biogas", "hvo"}
 ELECTRIFIED = {"el", "elhybrid", "laddhybrid"}
 
-DTYPES = {"integer": "Int64", "year": "Int64", "number": "Float64", "string": "string"}
+DTYPES = {"integer": "Int64", "year": "Int64", "number": "Float64", "string": "string",
+          "boolean": "boolean"}
 
 
 def merge_duplicates(results: list[ValidatedFile], catalog: Catalog) -> list[ValidatedFile]:
@@ -75,24 +78,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class CodelistError(ValueError):
-    """A codelist maintained with the code breaks its own schema: a bug, not bad input."""
-
-
-def read_codelists(catalog: Catalog) -> dict[str, pd.DataFrame]:
-    """Every codelist, validated together (their foreign keys point at each other)."""
+def read_codelists(catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Every codelist, validated together with Frictionless (their foreign keys point at each
+    other), plus the Agenda 2030 mapping's own checks. Errors here are ours, not a department's:
+    they stop publishing."""
     ids = [spec.id for spec in catalog.of_kind("codelist")]
     package = Package(resources=[Resource(name=i, data=catalog.codelist_rows(i),
                                           schema=catalog.schema(i)) for i in ids])
-    frames = {}
+    frames, problems = {}, []
     for dataset_id in ids:
         resource = package.get_resource(dataset_id)
         rows = resource.read_rows()
-        broken = [(row.row_number, e.type, e.note) for row in rows for e in row.errors]
-        if broken:
-            raise CodelistError(f"schemas/codelists/{dataset_id}.csv is invalid: {broken}")
-        frames[dataset_id] = to_frame(rows, resource.schema, sort=False)
-    return frames
+        name = f"schemas/codelists/{dataset_id}.csv"
+        header = catalog.codelist_rows(dataset_id)[0]
+        lookups = {fk["reference"]["resource"]: catalog.codes(fk["reference"]["resource"],
+                                                              fk["reference"]["fields"][0])
+                   for fk in resource.schema.foreign_keys}
+        for row in rows:
+            cells = dict(zip(header, catalog.codelist_rows(dataset_id)[row.row_number - 1],
+                             strict=False))
+            for error in row.errors:
+                found = describe(error, resource.schema, name, row.row_number, cells, lookups)
+                problems.append(found.model_copy(update={"type": "invalid-codelist"}))
+        frames[dataset_id] = to_frame([r for r in rows if r.valid], resource.schema, sort=False)
+    problems += check_mapping(frames["agenda2030_mappning"], frames["malprogram"],
+                              frames["nyckeltal_definitioner"],
+                              "schemas/codelists/agenda2030_mappning.csv")
+    return frames, problems
 
 
 def activity_status(aktiviteter: pd.DataFrame, malprogram: pd.DataFrame) -> pd.DataFrame:
@@ -154,7 +166,7 @@ def fossil_free_share(fordon: pd.DataFrame) -> pd.DataFrame:
 def build_tables(results: list[ValidatedFile], catalog: Catalog) -> dict[str, pd.DataFrame]:
     """Every published dataset as a DataFrame whose columns follow its schema."""
     tables: dict[str, pd.DataFrame] = {}
-    tables.update(read_codelists(catalog))
+    tables.update(read_codelists(catalog)[0])
     for report_type in catalog.report_types:
         records = [record for result in results if result.report_type == report_type
                    for record in result.records]
@@ -163,10 +175,17 @@ def build_tables(results: list[ValidatedFile], catalog: Catalog) -> dict[str, pd
         "aktivitetsstatus_per_mal": activity_status(tables["aktiviteter"], tables["malprogram"]),
         "budgetavvikelse": budget_deviation(tables["ekonomi"]),
         "fossilfri_andel_fordon": fossil_free_share(tables["fordon"]),
+        "agenda2030_koppling": links(tables["agenda2030_mappning"], tables["aktiviteter"],
+                                     tables["sdg_delmal"]),
+        "nyckeltal_trend": key_figure_trends(tables["nyckeltal"],
+                                             tables["nyckeltal_definitioner"],
+                                             catalog.package.municipality),
     }
+    derived["agenda2030_oversikt"] = overview(derived["agenda2030_koppling"], tables["sdg_mal"],
+                                              tables["aktiviteter"], derived["nyckeltal_trend"])
     for dataset_id, frame in derived.items():
         tables[dataset_id] = conform(frame, catalog.schema(dataset_id))
-    return {dataset_id: tables[dataset_id] for dataset_id in catalog.datasets}
+    return {dataset_id: tables[dataset_id] for dataset_id in catalog.published}
 
 
 def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -13,7 +13,8 @@ from typing import Any
 from frictionless import Package, Resource, Schema
 from pydantic import BaseModel
 
-from flows.catalog import Catalog, DatasetSpec
+from flows.agenda2030 import check_targets, targets_by_goal
+from flows.catalog import Catalog, DatasetSpec, SdgTargets
 from flows.discover import RawFile
 from flows.errors import Problem, problem
 from flows.ingest import RawTable, read_report
@@ -83,6 +84,8 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
                                                           fk["reference"]["fields"][0])
                for fk in schema.foreign_keys}
     missing = [field.name for field in schema.fields if field.name not in present]
+    sdg_goals = targets_by_goal(catalog.codes("sdg_delmal")) if any(
+        isinstance(rule, SdgTargets) for rule in spec.rules) else {}
 
     result = ValidatedFile(file=raw.name, report_type=raw.report_type,
                            department=raw.department, year=raw.year, rows_read=len(table.rows))
@@ -98,7 +101,7 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
                         for error in errors]
             record = row.to_dict()
             if not problems:
-                problems = check_rules(spec, raw, number, record)
+                problems = check_rules(spec, raw, number, record, sdg_goals)
             if problems:
                 result.problems.extend(problems)
                 result.rejected_rows.append(number)
@@ -155,10 +158,10 @@ def map_header(file: str, header: list[str], schema: Schema) -> tuple[list[str],
     return present, problems
 
 
-def check_rules(spec: DatasetSpec, raw: RawFile, row: int, record: dict[str, Any]
-                ) -> list[Problem]:
-    """The domain rules that Table Schema cannot say: the row belongs to its folder, and
-    declared date pairs are in order."""
+def check_rules(spec: DatasetSpec, raw: RawFile, row: int, record: dict[str, Any],
+                sdg_goals: dict[int, list[str]]) -> list[Problem]:
+    """The domain rules that Table Schema cannot say: the row belongs to its folder, declared
+    date pairs are in order, Agenda 2030 target codes exist."""
     found: list[Problem] = []
     dept_field, year_field = spec.department_field, spec.year_field
     if dept_field and raw.department and record.get(dept_field) != raw.department:
@@ -180,6 +183,9 @@ def check_rules(spec: DatasetSpec, raw: RawFile, row: int, record: dict[str, Any
             "year or deliver the row in the right year's folder.",
             row=row, field=year_field, value=value))
     for rule in spec.rules:
+        if isinstance(rule, SdgTargets):
+            found += check_targets(raw.name, row, rule.field, record.get(rule.field), sdg_goals)
+            continue
         start, end = record.get(rule.start), record.get(rule.end)
         if start is not None and end is not None and end < start:
             found.append(problem(

@@ -42,7 +42,8 @@ def test_report_rules_name_real_fields(catalog):
         assert spec.department_field in (None, *names)
         assert spec.year_field in names
         for rule in spec.rules:
-            assert {rule.start, rule.end} <= set(names)
+            used = {rule.field} if rule.type == "sdg-targets" else {rule.start, rule.end}
+            assert used <= set(names)
 
 
 def test_key_figure_ids_are_kolada_or_local(catalog):
@@ -72,3 +73,31 @@ def test_programme_goals_are_the_coalitions_words_verbatim(catalog):
         record = dict(zip(header, row, strict=True))
         assert f"\n{record['perspektiv_namn']}\n" in text
         assert f"  {record['mal_nummer']}. {record['mal_text']}\n" in text
+
+
+def test_sdg_goals_are_the_17_with_official_colours(catalog):
+    header, *rows = catalog.codelist_rows("sdg_mal")
+    assert [int(r[0]) for r in rows] == list(range(1, 18))
+    colours = {int(r[0]): r[3] for r in rows}
+    assert (colours[1], colours[11], colours[17]) == ("#E5243B", "#FD9D24", "#19486A")
+
+
+def test_sdg_targets_are_exactly_the_official_169(catalog):
+    reference = SHARED / "reference" / "sdg" / "global_targets.yml"
+    if not reference.exists():
+        pytest.skip("../shared/reference/sdg is not here")
+    import yaml
+
+    official = {key.removesuffix("-title").replace("-", ".")
+                for key in yaml.safe_load(reference.read_text(encoding="utf-8"))}
+    ours = catalog.codes("sdg_delmal")
+    assert len(official) == 169
+    assert len(ours) == len(set(ours)) == 169
+    assert set(ours) == official
+
+
+def test_sdg_target_labels_are_short_and_in_both_languages(catalog):
+    header, *rows = catalog.codelist_rows("sdg_delmal")
+    for code, goal, label, label_en in rows:
+        assert code.split(".")[0] == goal
+        assert 0 < len(label) <= 80 and 0 < len(label_en) <= 80, code

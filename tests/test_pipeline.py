@@ -85,7 +85,7 @@ def test_bad_rows_and_files_are_rejected_and_the_rest_still_publishes(raw_copy, 
     target = raw_copy / "2020" / "social" / "aktiviteter.csv"
     lines = target.read_text(encoding="utf-8").splitlines()
     good_rows = len(lines) - 1
-    lines.append("A099,2020,O1,Trasig rad,Text,social,klar,2020-01-01,,1")
+    lines.append("A099,2020,O1,Trasig rad,Text,social,klar,2020-01-01,,1,,")
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (raw_copy / "2020" / "okand").mkdir()
     (raw_copy / "2020" / "okand" / "ekonomi.csv").write_text("x\n1\n", encoding="utf-8")
@@ -135,3 +135,30 @@ def test_opendata_run_exits_1_when_nothing_could_be_published(tmp_path, deliver)
     assert result.exit_code == 1
     assert "Ingen release publicerades" in result.output
     assert not (tmp_path / "out" / "latest").exists()
+
+
+def test_agenda2030_datasets_are_complete_and_add_up(shipped, catalog):
+    tmp, _, _ = shipped
+    out = tmp / "published"
+    targets = read(out, "sdg_delmal")
+    assert len(targets) == 169 and set(targets["delmal_id"]) == set(catalog.codes("sdg_delmal"))
+    assert len(read(out, "sdg_mal")) == 17
+    links = read(out, "agenda2030_koppling")
+    assert set(links["delmal_id"]) <= set(targets["delmal_id"])
+    assert set(links["objekttyp"]) == {"programmal", "nyckeltal", "aktivitet"}
+    assert set(read(out, "malprogram")["mal_id"]) <= set(
+        links.loc[links["objekttyp"] == "programmal", "objekt_id"])
+    assert set(read(out, "aktiviteter")["aktivitet_id"]) == set(
+        links.loc[links["objekttyp"] == "aktivitet", "objekt_id"])
+    view = read(out, "agenda2030_oversikt")
+    assert list(view["sdg_mal"].astype(int)) == list(range(1, 18))
+    assert view["antal_kopplingar"].astype(int).sum() == len(links)
+    for row in view.itertuples():
+        goal_links = links[links["sdg_mal"].astype(int) == int(row.sdg_mal)]
+        assert int(row.antal_delmal) == goal_links["delmal_id"].nunique()
+        for kind, column in (("programmal", "antal_programmal"), ("nyckeltal", "antal_nyckeltal"),
+                             ("aktivitet", "antal_aktiviteter")):
+            expected = goal_links.loc[goal_links["objekttyp"] == kind, "objekt_id"].nunique()
+            assert int(getattr(row, column)) == expected, (row.sdg_mal, column)
+    trends = read(out, "nyckeltal_trend")
+    assert set(trends["nyckeltal_id"]) == set(read(out, "nyckeltal_definitioner")["nyckeltal_id"])

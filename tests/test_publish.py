@@ -42,7 +42,7 @@ def test_release_is_complete_valid_and_becomes_latest(tmp_path, catalog):
     assert release.version == "20260102T030405Z"
     assert latest.resolve() == release.path.resolve()
     descriptor = json.loads((latest / "datapackage.json").read_text(encoding="utf-8"))
-    assert [r["name"] for r in descriptor["resources"]] == list(catalog.datasets)
+    assert [r["name"] for r in descriptor["resources"]] == catalog.published
     assert descriptor["licenses"][0]["name"] == "CC0-1.0"
     assert descriptor["illustrative"] is True and "illustrativa" in descriptor["description"]
     for resource in descriptor["resources"]:
