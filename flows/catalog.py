@@ -48,6 +48,7 @@ class DatasetSpec(BaseModel):
     year_field: str | None = None
     rules: list[Rule] = []
     published: bool = True  # False: reference data used by the flow, not a dataset of its own
+    strict: bool = False  # True: one bad row holds the whole file (published whole or not at all)
 
     model_config = {"extra": "forbid"}
 

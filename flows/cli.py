@@ -28,6 +28,9 @@ def run(
     out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
     reports: Annotated[Path | None, typer.Option(
         help="Mapp för interna körrapporter / folder for internal run reports.")] = None,
+    state: Annotated[Path | None, typer.Option(
+        help="Mapp för senaste giltiga leveranser / folder for the last valid deliveries.")
+    ] = None,
 ) -> None:
     """Kör publiceringsflödet en gång / run the publish flow once.
 
@@ -37,7 +40,7 @@ def run(
 
     [bold]Exempel / example:[/bold] opendata run --raw raw --out published
     """
-    settings = Settings.from_env(raw_dir=raw, out_dir=out, reports_dir=reports)
+    settings = Settings.from_env(raw_dir=raw, out_dir=out, reports_dir=reports, state_dir=state)
     if not settings.raw_dir.is_dir():
         errors.print(f"[red]Mappen {settings.raw_dir} finns inte / the folder does not exist.[/red]"
                      " Ange --raw MAPP / give --raw DIR.")
@@ -45,6 +48,7 @@ def run(
     configure_prefect_environment()
     from flows import progress
     from flows.pipeline import publish_open_data
+    from flows.summary import kept_note
 
     with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
         done = 0
@@ -64,6 +68,7 @@ def run(
             state = publish_open_data(raw_dir=settings.raw_dir, out_dir=settings.out_dir,
                                       reports_dir=settings.reports_dir,
                                       schemas_dir=settings.schemas_dir,
+                                      state_dir=settings.state_dir,
                                       keep_releases=settings.keep_releases, return_state=True)
         finally:
             progress.listen(None)
@@ -72,6 +77,9 @@ def run(
         errors.print(f"[red]Flödet misslyckades / the flow failed:[/red] {summary}")
         raise typer.Exit(1)
     print_summary(summary)
+    for file in summary.files:
+        if file.kept_from:
+            errors.print(f"[yellow]{kept_note(file)}[/yellow]", highlight=False)
     for p in summary.reference_problems:
         colour = "yellow" if p.severity == "warning" else "red"
         errors.print(f"[{colour}]{p.severity} {p.type}[/{colour}] {p.file}: {p.message_sv}",

@@ -24,6 +24,9 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "missing-label": ("Kolumn saknas", "Column missing"),
     "extra-label": ("Okänd kolumn", "Unknown column"),
     "duplicate-label": ("Kolumnen finns två gånger", "Duplicate column"),
+    "blank-label": ("Kolumn utan rubrik", "Column without a header"),
+    "no-rows": ("Inga rader", "No rows"),
+    "strict-file-rejected": ("Hela filen väntar", "The whole file waits"),
     # row level (Frictionless's own types)
     "blank-row": ("Tom rad", "Blank row"),
     "extra-cell": ("För många celler", "Extra cell"),
@@ -37,6 +40,8 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "department-mismatch": ("Fel förvaltning på raden", "Department does not match folder"),
     "year-mismatch": ("Fel år på raden", "Year does not match folder"),
     "date-order": ("Datum i fel ordning", "Dates in the wrong order"),
+    "merged-cells": ("Sammanslagna celler", "Merged cells"),
+    "formula-without-value": ("Formel utan värde", "Formula without a value"),
     "unknown-sdg-target": ("Okänt delmål i Agenda 2030", "Unknown Agenda 2030 target"),
     # the codelists maintained with the code (an error here stops publishing)
     "invalid-codelist": ("Fel i en kodlista", "Invalid codelist"),
@@ -50,7 +55,7 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
 FILE_LEVEL = {
     "bad-path", "unknown-report-type", "unknown-department", "year-outside-programme",
     "unsupported-format", "unreadable-file", "empty-file", "missing-label", "extra-label",
-    "duplicate-label",
+    "duplicate-label", "blank-label", "strict-file-rejected", "no-rows",
 }
 
 

@@ -1,8 +1,10 @@
 """Step 2: read a delivered file (CSV, Excel, JSON) into a header and rows of cells.
 
-Reading knows nothing of schemas: it keeps every row with the row number the department sees
-(the line in the CSV, the row in the spreadsheet, the record in JSON), so every later error can
-point at it. A file that cannot be read at all becomes one file-level problem.
+Reading knows the formats, not the schemas: it detects the character encoding and the delimiter,
+finds the header row below any title rows (the row whose cells are known labels), keeps every
+row with the number the department sees (the line in the CSV, the row in the spreadsheet, the
+record in JSON) and notes cells it cannot trust (merged cells, formulas without a saved value).
+A file that cannot be read at all becomes one file-level problem.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from pydantic import BaseModel
 
 from flows.discover import RawFile
 from flows.errors import Problem, problem
+from flows.labels import normalize_label
 
-ENCODINGS = ("utf-8-sig", "cp1252")
 DELIMITERS = ",;\t"
+HEADER_SEARCH_ROWS = 15
 
 
 class RawTable(BaseModel):
@@ -28,22 +31,33 @@ class RawTable(BaseModel):
     rows: list[list[Any]]
     row_numbers: list[int]  # row_numbers[i] is where rows[i] stands in the file
     header_row: int = 1
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    problems: list[Problem] = []  # row-level: cells that cannot be trusted
 
 
-def read_report(raw: RawFile) -> RawTable | Problem:
+class UnreadableError(Exception):
+    def __init__(self, sv: str, en: str) -> None:
+        super().__init__(en)
+        self.sv, self.en = sv, en
+
+
+def read_report(raw: RawFile, labels: dict[str, str] | None = None) -> RawTable | Problem:
+    """labels: normalized label -> field name, to find the header row below title rows."""
     try:
         data = raw.path.read_bytes()
     except OSError as error:
-        return _unreadable(raw, f"{error.strerror}", f"{error.strerror}")
-    if not data.strip():
+        return _unreadable(raw, str(error.strerror), str(error.strerror))
+    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
         return problem("empty-file", raw.name,
                        "Filen är tom. Skicka filen igen med rubrikrad och data.",
                        "The file is empty. Deliver it again with a header row and data.")
     try:
         if raw.format == "csv":
-            table = read_csv(data)
+            table = read_csv(data, labels or {})
         elif raw.format == "xlsx":
-            table = read_xlsx(raw.path, sheet=raw.report_type)
+            table = read_xlsx(raw.path, raw.name, sheet=raw.report_type, labels=labels or {})
         else:
             table = read_json(data)
     except UnreadableError as error:
@@ -55,94 +69,141 @@ def read_report(raw: RawFile) -> RawTable | Problem:
     return table
 
 
-class UnreadableError(Exception):
-    def __init__(self, sv: str, en: str) -> None:
-        super().__init__(en)
-        self.sv, self.en = sv, en
-
-
 def _unreadable(raw: RawFile, sv: str, en: str) -> Problem:
     return problem("unreadable-file", raw.name,
-                   f"Filen kan inte läsas: {sv}. Spara om den som {raw.format.upper()} och skicka igen.",
+                   f"Filen kan inte läsas: {sv}. Spara om den som {raw.format.upper()} och skicka "
+                   "igen.",
                    f"The file cannot be read: {en}. Save it again as {raw.format.upper()} and "
                    "deliver it again.")
 
 
-def decode(data: bytes) -> str:
-    for encoding in ENCODINGS:
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableError("okänd teckenkodning, spara som UTF-8",
-                          "unknown character encoding, save as UTF-8")
+def decode(data: bytes) -> tuple[str, str]:
+    """Detect the encoding from the bytes: a BOM, valid UTF-8, else what charset-normalizer
+    finds among the Windows and ISO-8859 encodings Swedish systems write."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
+    if data.startswith(b"\xef\xbb\xbf"):
+        return _strict(data[3:], "utf-8"), "utf-8-sig"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data, cp_isolation=["cp1252", "latin_1"]).best()
+    if best is None:
+        raise UnreadableError("okänd teckenkodning, spara som UTF-8",
+                              "unknown character encoding, save as UTF-8")
+    encoding = best.encoding.replace("_", "-")
+    return str(best), encoding
 
 
-def sniff_delimiter(first_line: str) -> str:
-    counts = {d: first_line.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+def _strict(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise UnreadableError(f"filen säger att den är {encoding} men är det inte",
+                              f"the file claims to be {encoding} but is not") from error
 
 
-def read_csv(data: bytes) -> RawTable:
-    text = decode(data)
+def sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:HEADER_SEARCH_ROWS + 5])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        counts = {d: sample.count(d) for d in DELIMITERS}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def read_csv(data: bytes, labels: dict[str, str]) -> RawTable:
+    text, encoding = decode(data)
     if "\x00" in text:
         raise UnreadableError("filen innehåller NUL-tecken och är inte en textfil",
                               "the file contains NUL bytes and is not a text file")
-    delimiter = sniff_delimiter(text.split("\n", 1)[0])
+    delimiter = sniff_delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] = []
-    rows: list[list[Any]] = []
+    records: list[list[Any]] = []
     numbers: list[int] = []
     start = 1
     try:
         for record in reader:
-            if not header and start == 1:
-                header = [cell.strip() for cell in record]
-            else:
-                rows.append([cell if cell != "" else None for cell in record])
-                numbers.append(start)
+            records.append([cell if cell.strip() != "" else None for cell in record])
+            numbers.append(start)
             start = reader.line_num + 1
     except csv.Error as error:
         raise UnreadableError(f"CSV-fel på rad {reader.line_num}: {error}",
                               f"CSV error at line {reader.line_num}: {error}") from error
-    return RawTable(header=header, rows=rows, row_numbers=numbers)
+    table = split_header(records, numbers, labels)
+    return table.model_copy(update={"encoding": encoding, "delimiter": delimiter})
 
 
-def read_xlsx(path: Path, sheet: str) -> RawTable:
+def split_header(records: list[list[Any]], numbers: list[int], labels: dict[str, str]
+                 ) -> RawTable:
+    """The header is the first row among the first rows whose cells are mostly known labels
+    (title rows above it are skipped); without a match, the first non-blank row."""
+    candidates = [i for i, r in enumerate(records[:HEADER_SEARCH_ROWS + 1])
+                  if any(c is not None for c in r)]
+    if not candidates:
+        return RawTable(header=[], rows=[], row_numbers=[])
+    index = candidates[0]
+    for i in candidates:
+        cells = [normalize_label(c) for c in records[i] if c is not None]
+        known = sum(cell in labels for cell in cells)
+        if known >= 2 and known * 2 >= len(cells):
+            index = i
+            break
+    header = ["" if c is None else str(c).strip() for c in records[index]]
+    return RawTable(header=header, rows=records[index + 1:], row_numbers=numbers[index + 1:],
+                    header_row=numbers[index])
+
+
+def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> RawTable:
     from openpyxl import load_workbook  # only when an Excel file arrives
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        values_book = load_workbook(path, data_only=True)
+        formula_book = load_workbook(path, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for a broken workbook
         raise UnreadableError("Excel-filen är skadad eller inte en .xlsx-fil",
                               f"the Excel file is damaged or not .xlsx ({type(error).__name__})"
                               ) from error
-    try:
-        names = {name.lower(): name for name in book.sheetnames}
-        worksheet = book[names.get(sheet.lower(), book.sheetnames[0])]
-        header: list[str] = []
-        header_row = 1
-        rows: list[list[Any]] = []
-        numbers: list[int] = []
-        for index, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
-            cells = [_excel_cell(value) for value in values]
-            if not header:
-                if any(cell is not None for cell in cells):
-                    header = [str(cell).strip() if cell is not None else "" for cell in cells]
-                    header_row = index
-                continue
-            rows.append(cells)
-            numbers.append(index)
-    finally:
-        book.close()
-    while header and header[-1] == "":
-        header.pop()
-    table = RawTable(header=header, rows=[r[: len(header)] + [c for c in r[len(header):]
-                                                              if c is not None]
-                                          for r in rows],
-                     row_numbers=numbers, header_row=header_row)
-    return _trimmed(table)
+    names = {title.lower(): title for title in values_book.sheetnames}
+    title = names.get(sheet.lower(), values_book.sheetnames[0])
+    worksheet, formulas = values_book[title], formula_book[title]
+    records = [[_excel_cell(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+    numbers = list(range(1, len(records) + 1))
+    while records and all(c is None for c in records[-1]):  # formatted but empty rows
+        records.pop()
+        numbers.pop()
+    table = split_header(records, numbers, labels)
+    problems = []
+    for merged in worksheet.merged_cells.ranges:
+        for row in range(max(merged.min_row, table.header_row + 1), merged.max_row + 1):
+            problems.append(problem(
+                "merged-cells", name,
+                f"Raden har sammanslagna celler ({merged.coord}). Dela upp cellerna och fyll i "
+                "värdet på varje rad.",
+                f"The row has merged cells ({merged.coord}). Unmerge them and fill in the value "
+                "on every row.", row=row, value=merged.coord))
+    for row in formulas.iter_rows(min_row=table.header_row + 1):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("=") and \
+                    worksheet[cell.coordinate].value is None:
+                problems.append(problem(
+                    "formula-without-value", name,
+                    f"Cellen {cell.coordinate} har en formel utan sparat värde. Öppna filen i "
+                    "Excel, låt den räkna om och spara den igen.",
+                    f"Cell {cell.coordinate} holds a formula without a saved value. Open the "
+                    "file in Excel, let it recalculate and save it again.",
+                    row=cell.row, value=cell.value))
+    width = len(table.header)
+    while width and table.header[width - 1] == "" and all(
+            len(r) < width or r[width - 1] is None for r in table.rows):
+        width -= 1  # empty columns to the right of the table
+    rows = [r[:width] + [c for c in r[width:] if c is not None] for r in table.rows]
+    return table.model_copy(update={"header": table.header[:width], "rows": rows,
+                                    "sheet": title, "problems": problems})
 
 
 def _excel_cell(value: Any) -> Any:
@@ -155,27 +216,33 @@ def _excel_cell(value: Any) -> Any:
     return value
 
 
+KOLADA_FIELDS = ["kpi", "municipality", "period", "gender", "value"]
+
+
 def read_json(data: bytes) -> RawTable:
+    """A list of records, {"data"|"values": [records]}, or Kolada's data response:
+    {"values": [{"kpi", "municipality", "period", "values": [{"gender", "value"}]}]}."""
+    text, encoding = decode(data)
     try:
-        records = json.loads(decode(data))
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise UnreadableError(f"ogiltig JSON på rad {error.lineno}: {error.msg}",
                               f"invalid JSON at line {error.lineno}: {error.msg}") from error
-    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-        raise UnreadableError("JSON-filen ska vara en lista av objekt, ett per rad",
-                              "the JSON file must be an array of objects, one per row")
+    if isinstance(document, dict):
+        document = document.get("values", document.get("data"))
+    if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
+        raise UnreadableError("JSON-filen ska vara en lista av objekt, ett per rad, eller "
+                              "Koladas svar med 'values'",
+                              "the JSON file must be an array of objects, one per row, or "
+                              "Kolada's response with 'values'")
+    if document and all(isinstance(r.get("values"), list) for r in document):
+        document = [{"kpi": r.get("kpi"), "municipality": r.get("municipality"),
+                     "period": r.get("period"), "gender": v.get("gender"),
+                     "value": v.get("value")}
+                    for r in document for v in r["values"] if isinstance(v, dict)]
     header: list[str] = []
-    for record in records:
+    for record in document:
         header.extend(key for key in record if key not in header)
-    rows = [[record.get(key) for key in header] for record in records]
+    rows = [[record.get(key) for key in header] for record in document]
     return RawTable(header=header, rows=rows, row_numbers=list(range(1, len(rows) + 1)),
-                    header_row=0)
-
-
-def _trimmed(table: RawTable) -> RawTable:
-    """Drop empty rows at the end of a sheet: Excel keeps formatted but empty rows that nobody
-    sees. (In a CSV every line is a row, as Frictionless counts them: blank ones are reported.)"""
-    rows, numbers = table.rows, table.row_numbers
-    while rows and all(cell is None for cell in rows[-1]):
-        rows, numbers = rows[:-1], numbers[:-1]
-    return table.model_copy(update={"rows": rows, "row_numbers": numbers})
+                    header_row=0, encoding=encoding)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow, get_run_logger, task, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 
@@ -19,7 +20,8 @@ from flows.catalog import DEFAULT_SCHEMAS, load_catalog
 from flows.discover import Discovery, RawFile, discover
 from flows.errors import Problem
 from flows.publish import PublishError, Release, write_release
-from flows.summary import RunSummary, file_summaries, write_reports
+from flows.state import keep_earlier_deliveries, save_accepted
+from flows.summary import RunSummary, department_reports, file_summaries, write_reports
 from flows.transform import build_tables, merge_duplicates, read_codelists
 from flows.validate import ValidatedFile, check_file
 
@@ -45,10 +47,12 @@ def validate_report(raw: RawFile, schemas_dir: Path) -> ValidatedFile:
 
 
 @task(cache_policy=NO_CACHE)
-def build_published_tables(results: list[ValidatedFile], schemas_dir: Path
+def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, state_dir: Path
                            ) -> tuple[list[ValidatedFile], dict[str, pd.DataFrame]]:
+    """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables."""
     catalog = load_catalog(schemas_dir)
-    merged = merge_duplicates(results, catalog)
+    schemas = {report_type: catalog.schema(report_type) for report_type in catalog.report_types}
+    merged = keep_earlier_deliveries(state_dir, merge_duplicates(results, catalog), schemas)
     return merged, build_tables(merged, catalog)
 
 
@@ -67,21 +71,37 @@ def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir:
 
 
 @task(cache_policy=NO_CACHE)
+def remember_accepted(state_dir: Path, results: list[ValidatedFile], version: str) -> None:
+    save_accepted(state_dir, results, version)
+
+
+@task(cache_policy=NO_CACHE)
 def write_run_reports(summary: RunSummary, reports_dir: Path) -> Path:
-    return write_reports(summary, reports_dir)
+    """reports/ on disk, and the same as Prefect artifacts for the operator's UI."""
+    folder = write_reports(summary, reports_dir)
+    create_table_artifact(
+        key="validering-sammanfattning",
+        table=[{"fil": f.path, "lasta": f.rows_read, "publicerade": f.rows_published,
+                "avvisade": f.rows_rejected, "behallna": f.rows_kept, "fel": len(f.problems)}
+               for f in summary.files],
+        description="Lästa = publicerade + avvisade, per fil / read = published + rejected")
+    for department, text in department_reports(summary).items():
+        create_markdown_artifact(key=f"validering-{department.replace('_', '-')}",
+                                 markdown=text, description=f"Valideringsrapport {department}")
+    return folder
 
 
 @flow(name="publicera-oppna-data", flow_run_name="publicering-{raw_dir}",
       log_prints=True, validate_parameters=True)
 def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("published"),
                       reports_dir: Path = Path("reports"), schemas_dir: Path = DEFAULT_SCHEMAS,
-                      keep_releases: int = 5) -> State:
+                      state_dir: Path = Path("state"), keep_releases: int = 5) -> State:
     """Publish Aneby's open data from the department reports in raw_dir."""
     logger = get_run_logger()
     reference = check_reference_data(schemas_dir)
     found = discover_reports(raw_dir, schemas_dir)
     results = [future.result() for future in validate_report.map(found.files, unmapped(schemas_dir))]
-    merged, tables = build_published_tables(results, schemas_dir)
+    merged, tables = build_published_tables(results, schemas_dir, state_dir)
     files = file_summaries(found, merged)
     reason, release = None, None
     if any(p.severity == "error" for p in reference):
@@ -95,6 +115,7 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
             reason = f"Publiceringen validerade inte / {outcome}"
         else:
             release = outcome
+            remember_accepted(state_dir, merged, release.version)
     summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
                          release=release, files=files, reference_problems=reference,
                          finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))

@@ -22,6 +22,9 @@ class Settings(BaseModel):
     reports_dir: Path = Field(
         Path("reports"), description="OPENDATA_REPORTS: internal run reports (never published)."
     )
+    state_dir: Path = Field(
+        Path("state"), description="OPENDATA_STATE: last valid delivery per file (internal)."
+    )
     schemas_dir: Path = Field(
         PROJECT_ROOT / "schemas", description="OPENDATA_SCHEMAS: schemas and codelists."
     )
@@ -36,6 +39,7 @@ class Settings(BaseModel):
             "out_dir": os.environ.get("OPENDATA_OUT"),
             "reports_dir": os.environ.get("OPENDATA_REPORTS"),
             "schemas_dir": os.environ.get("OPENDATA_SCHEMAS"),
+            "state_dir": os.environ.get("OPENDATA_STATE"),
             "keep_releases": os.environ.get("OPENDATA_KEEP_RELEASES"),
         }
         values = {k: v for k, v in env.items() if v is not None}

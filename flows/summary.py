@@ -26,6 +26,12 @@ class FileSummary(BaseModel):
     rows_published: int
     rows_rejected: int
     file_rejected: bool
+    rows_kept: int = 0  # rows of an earlier valid delivery still published (file_rejected)
+    kept_from: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
     problems: list[Problem]
 
 
@@ -59,6 +65,8 @@ def file_summaries(discovery: Discovery, results: list[ValidatedFile]) -> list[F
     files = [FileSummary(path=r.file, report_type=r.report_type, department=r.department,
                          year=r.year, rows_read=r.rows_read, rows_published=r.rows_published,
                          rows_rejected=r.rows_rejected, file_rejected=r.file_rejected,
+                         rows_kept=len(r.kept), kept_from=r.kept_from, format=r.format,
+                         encoding=r.encoding, delimiter=r.delimiter, sheet=r.sheet,
                          problems=r.problems) for r in results]
     files += [FileSummary(path=p.file, report_type=None, department=None, year=None,
                           rows_read=0, rows_published=0, rows_rejected=0, file_rejected=True,
@@ -88,6 +96,13 @@ def write_reports(summary: RunSummary, reports_dir: Path) -> Path:
     return folder
 
 
+def kept_note(file: FileSummary) -> str:
+    return (f"{file.path}: leveransen avvisades; {file.rows_kept} rader från den senaste giltiga "
+            f"leveransen (release {file.kept_from}) publiceras tills en giltig ersättning kommer. / "
+            f"The delivery was rejected; {file.rows_kept} rows of the last valid delivery "
+            f"(release {file.kept_from}) stay published until a valid replacement arrives.")
+
+
 def department_reports(summary: RunSummary) -> dict[str, str]:
     """One Markdown report per department (files outside the layout under 'okand')."""
     by_department: dict[str, list[FileSummary]] = defaultdict(list)
@@ -101,6 +116,7 @@ def department_reports(summary: RunSummary) -> dict[str, str]:
                  "|---|---:|---:|---:|"]
         lines += [f"| {f.path} | {f.rows_read} | {f.rows_published} | {f.rows_rejected} |"
                   for f in files]
+        lines += ["", *(kept_note(f) for f in files if f.kept_from)]
         for file in files:
             if not file.problems:
                 continue

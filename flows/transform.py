@@ -14,7 +14,7 @@ from flows.agenda2030 import check_mapping, key_figure_trends, links, overview
 from flows.catalog import Catalog
 from flows.errors import Problem, problem
 from flows.messages import describe
-from flows.validate import ROW, ValidatedFile
+from flows.validate import HEADER_FIRST, ROW, ValidatedFile
 
 STATUSES = {"planerad": "antal_planerad", "pågående": "antal_pagaende",
             "genomförd": "antal_genomford", "avbruten": "antal_avbruten"}
@@ -84,7 +84,7 @@ def read_codelists(catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Prob
     they stop publishing."""
     ids = [spec.id for spec in catalog.of_kind("codelist")]
     package = Package(resources=[Resource(name=i, data=catalog.codelist_rows(i),
-                                          schema=catalog.schema(i)) for i in ids])
+                                          schema=catalog.schema(i), dialect=HEADER_FIRST) for i in ids])
     frames, problems = {}, []
     for dataset_id in ids:
         resource = package.get_resource(dataset_id)
@@ -169,7 +169,7 @@ def build_tables(results: list[ValidatedFile], catalog: Catalog) -> dict[str, pd
     tables.update(read_codelists(catalog)[0])
     for report_type in catalog.report_types:
         records = [record for result in results if result.report_type == report_type
-                   for record in result.records]
+                   for record in result.records + result.kept]
         tables[report_type] = to_frame(records, catalog.schema(report_type))
     derived = {
         "aktivitetsstatus_per_mal": activity_status(tables["aktiviteter"], tables["malprogram"]),

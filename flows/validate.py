@@ -7,20 +7,24 @@ every valid row (typed) and reject every other row, so rows read = published + r
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from frictionless import Package, Resource, Schema
+from frictionless import Dialect, Package, Resource, Schema
 from pydantic import BaseModel
 
 from flows.agenda2030 import check_targets, targets_by_goal
 from flows.catalog import Catalog, DatasetSpec, SdgTargets
+from flows.cells import normalizer
 from flows.discover import RawFile
 from flows.errors import Problem, problem
 from flows.ingest import RawTable, read_report
+from flows.labels import label_index, normalize_label
 from flows.messages import describe
 
 ROW = "_row"  # each kept record remembers its row in the delivered file
+# The header is the first row we pass. Without saying so, Frictionless guesses the header row
+# from the rows' widths and can take a short first data row for it, silently dropping that row.
+HEADER_FIRST = Dialect(header_rows=[1])
 
 
 class ValidatedFile(BaseModel):
@@ -30,10 +34,16 @@ class ValidatedFile(BaseModel):
     report_type: str
     department: str | None
     year: int | None
+    format: str | None = None
+    encoding: str | None = None  # as detected, for CSV and JSON
+    delimiter: str | None = None  # as detected, for CSV
+    sheet: str | None = None  # the worksheet read, for Excel
     rows_read: int = 0
     records: list[dict[str, Any]] = []  # valid rows, typed, with ROW
     rejected_rows: list[int] = []
     problems: list[Problem] = []
+    kept: list[dict[str, Any]] = []  # rows of an earlier valid delivery still published
+    kept_from: str | None = None  # the release those rows were first published in
 
     @property
     def rows_published(self) -> int:
@@ -45,40 +55,49 @@ class ValidatedFile(BaseModel):
 
     @property
     def file_rejected(self) -> bool:
+        """Nothing of the file can be published (it waits whole for a valid delivery)."""
         return any(p.file_level for p in self.problems)
 
 
-def normalize_label(label: Any) -> str:
-    return re.sub(r"\s+", "_", str(label).strip().lower())
-
-
 def rejected_file(raw: RawFile | None, name: str, report_type: str, problems: list[Problem],
-                  rows: int = 0, numbers: list[int] | None = None) -> ValidatedFile:
+                  rows: int = 0, numbers: list[int] | None = None,
+                  table: RawTable | None = None) -> ValidatedFile:
     return ValidatedFile(
         file=name, report_type=report_type,
         department=raw.department if raw else None, year=raw.year if raw else None,
+        format=raw.format if raw else None, encoding=table.encoding if table else None,
+        delimiter=table.delimiter if table else None, sheet=table.sheet if table else None,
         rows_read=rows, rejected_rows=numbers or [], problems=problems)
 
 
 def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> ValidatedFile:
     spec = catalog.datasets[raw.report_type]
     schema = catalog.schema(raw.report_type)
+    table, blank = drop_empty_columns(raw.name, table)
     present, header_problems = map_header(raw.name, table.header, schema)
+    header_problems = blank + header_problems
+    if not table.rows and not header_problems:
+        header_problems = [problem(
+            "no-rows", raw.name,
+            "Filen har en rubrikrad men inga rader. Fyll i raderna och lämna filen igen; tills "
+            "dess publiceras den senaste giltiga leveransen.",
+            "The file has a header row but no rows. Fill in the rows and deliver it again; until "
+            "then the last valid delivery stays published.")]
     if header_problems:
         return rejected_file(raw, raw.name, raw.report_type, header_problems, len(table.rows),
-                             list(table.row_numbers))
+                             list(table.row_numbers), table)
     file_schema = Schema.from_descriptor({
         **schema.to_descriptor(),
         "fields": [schema.get_field(name).to_descriptor() for name in present],
     })
-    string_fields = {i for i, name in enumerate(present)
-                     if schema.get_field(name).type == "string"}
-    data = [present] + [[_as_text(cell) if i in string_fields else cell
-                         for i, cell in enumerate(row)] for row in table.rows]
+    cleaners = [normalizer(schema.get_field(name).type, raw.format == "xlsx") for name in present]
+    data = [present] + [[clean(cell) for clean, cell in zip(cleaners, row, strict=False)]
+                        + row[len(cleaners):] for row in table.rows]
     package = Package(resources=[
-        *(Resource(name=name, data=catalog.codelist_rows(name), schema=catalog.schema(name))
+        *(Resource(name=name, data=catalog.codelist_rows(name), schema=catalog.schema(name),
+                   dialect=HEADER_FIRST)
           for name in _referenced(schema)),
-        Resource(name=raw.report_type, data=data, schema=file_schema),
+        Resource(name=raw.report_type, data=data, schema=file_schema, dialect=HEADER_FIRST),
     ])
     lookups = {fk["reference"]["resource"]: catalog.codes(fk["reference"]["resource"],
                                                           fk["reference"]["fields"][0])
@@ -86,19 +105,20 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
     missing = [field.name for field in schema.fields if field.name not in present]
     sdg_goals = targets_by_goal(catalog.codes("sdg_delmal")) if any(
         isinstance(rule, SdgTargets) for rule in spec.rules) else {}
+    untrusted: dict[int, list[Problem]] = {}
+    for found in table.problems:
+        untrusted.setdefault(found.row, []).append(found)
 
-    result = ValidatedFile(file=raw.name, report_type=raw.report_type,
-                           department=raw.department, year=raw.year, rows_read=len(table.rows))
+    result = _result(raw, table)
     resource = package.get_resource(raw.report_type)
     with resource:
         for row in resource.row_stream:
             number = table.row_numbers[row.row_number - 2]
             delivered = dict(zip(present, table.rows[row.row_number - 2], strict=False))
-            errors = row.errors
-            if any(error.type == "blank-row" for error in errors):
-                errors = [error for error in errors if error.type == "blank-row"]
-            problems = [describe(error, file_schema, raw.name, number, delivered, lookups)
-                        for error in errors]
+            errors = consequences_dropped(row.errors)
+            problems = untrusted.get(number, []) + [
+                describe(error, file_schema, raw.name, number, delivered, lookups)
+                for error in errors]
             record = row.to_dict()
             if not problems:
                 problems = check_rules(spec, raw, number, record, sdg_goals)
@@ -109,14 +129,67 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
             record.update(dict.fromkeys(missing))
             record[ROW] = number
             result.records.append(record)
+    if spec.strict and result.rejected_rows:
+        return hold_strict_file(raw, result)
     return result
 
 
-def _as_text(cell: Any) -> Any:
-    """Excel and JSON give numbers where the schema wants text (a code such as 0604)."""
-    if cell is None or isinstance(cell, str):
-        return cell
-    return str(cell)
+def consequences_dropped(errors: list[Any]) -> list[Any]:
+    """Frictionless also reports what follows from a structural error (a blank row breaks the
+    primary key, a missing cell breaks 'required'); the department needs only the cause."""
+    if any(error.type == "blank-row" for error in errors):
+        return [error for error in errors if error.type == "blank-row"]
+    missing = {error.field_name for error in errors if error.type == "missing-cell"}
+    return [error for error in errors
+            if not (error.type == "constraint-error" and error.field_name in missing)]
+
+
+def _result(raw: RawFile, table: RawTable | None, **values: Any) -> ValidatedFile:
+    return ValidatedFile(file=raw.name, report_type=raw.report_type, department=raw.department,
+                         year=raw.year, format=raw.format,
+                         encoding=table.encoding if table else None,
+                         delimiter=table.delimiter if table else None,
+                         sheet=table.sheet if table else None,
+                         rows_read=len(table.rows) if table else 0, **values)
+
+
+def hold_strict_file(raw: RawFile, result: ValidatedFile) -> ValidatedFile:
+    """A strict report type is published whole or not at all: one bad row holds the file."""
+    bad = len(result.rejected_rows)
+    held = problem(
+        "strict-file-rejected", raw.name,
+        f"Rapporttypen {raw.report_type} publiceras bara hel: {bad} rad(er) har fel, så hela "
+        "filen väntar. Rätta raderna nedan och lämna filen igen.",
+        f"The report type {raw.report_type} is published whole or not at all: {bad} row(s) "
+        "have errors, so the whole file waits. Correct the rows below and deliver it again.")
+    every_row = sorted(result.rejected_rows + [r[ROW] for r in result.records])
+    return result.model_copy(update={"records": [], "rejected_rows": every_row,
+                                     "problems": [held, *result.problems]})
+
+
+def drop_empty_columns(file: str, table: RawTable) -> tuple[RawTable, list[Problem]]:
+    """A column without a label is dropped when it is empty (a stray delimiter, an empty Excel
+    column) and is a file-level problem when it holds values."""
+    keep, problems = [], []
+    for index, label in enumerate(table.header):
+        if label.strip():
+            keep.append(index)
+            continue
+        used = [n for n, r in zip(table.row_numbers, table.rows, strict=True)
+                if index < len(r) and r[index] is not None]
+        if used:
+            problems.append(problem(
+                "blank-label", file,
+                f"Kolumn {index + 1} saknar rubrik men har värden (t.ex. rad {used[0]}). Skriv "
+                "kolumnens namn i rubrikraden eller ta bort kolumnen.",
+                f"Column {index + 1} has no header but holds values (e.g. row {used[0]}). Write "
+                "the column's name in the header row or remove the column.", field=str(index + 1)))
+    if len(keep) == len(table.header) or problems:
+        return table, problems
+    width = len(table.header)
+    rows = [[r[i] for i in keep if i < len(r)] + r[width:] for r in table.rows]
+    return table.model_copy(update={"header": [table.header[i] for i in keep],
+                                    "rows": rows}), []
 
 
 def _referenced(schema: Schema) -> list[str]:
@@ -125,13 +198,16 @@ def _referenced(schema: Schema) -> list[str]:
 
 
 def map_header(file: str, header: list[str], schema: Schema) -> tuple[list[str], list[Problem]]:
-    """Delivered labels -> field names (case and spacing do not matter). Any unknown,
-    duplicate or missing required column makes the whole file wait: one problem per column."""
+    """Delivered labels -> field names through names, titles and aliases (case, spacing and
+    å/ä/ö do not matter). Any unknown, duplicate or missing required column makes the whole
+    file wait: one problem per column."""
     names = schema.field_names
-    by_label = {normalize_label(name): name for name in names}
+    by_label = label_index(schema)
     problems: list[Problem] = []
     present: list[str] = []
     for label in header:
+        if not label.strip():
+            continue  # a column without a label: drop_empty_columns decides
         name = by_label.get(normalize_label(label))
         if name is None:
             problems.append(problem(
@@ -198,7 +274,7 @@ def check_rules(spec: DatasetSpec, raw: RawFile, row: int, record: dict[str, Any
 
 def check_file(raw: RawFile, catalog: Catalog) -> ValidatedFile:
     """Read and validate one delivered file: what the flow does per file, and `opendata validate`."""
-    table = read_report(raw)
+    table = read_report(raw, label_index(catalog.schema(raw.report_type)))
     if isinstance(table, Problem):
         return rejected_file(raw, raw.name, raw.report_type, [table])
     return validate_table(raw, table, catalog)

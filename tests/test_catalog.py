@@ -4,6 +4,7 @@ import csv
 import re
 
 import pytest
+
 from conftest import SHARED
 
 LANGUAGE_KEYS = ("title", "description")

@@ -162,3 +162,77 @@ def test_agenda2030_datasets_are_complete_and_add_up(shipped, catalog):
             assert int(getattr(row, column)) == expected, (row.sdg_mal, column)
     trends = read(out, "nyckeltal_trend")
     assert set(trends["nyckeltal_id"]) == set(read(out, "nyckeltal_definitioner")["nyckeltal_id"])
+
+
+def test_the_flow_gives_each_corpus_file_the_same_verdict_as_validate(tmp_path, catalog):
+    from corpus import CASES
+    from test_corpus import verdict
+
+    chosen, paths = [], set()
+    for case in CASES:  # one case per path, so they fit in one raw tree
+        if case.path not in paths:
+            paths.add(case.path)
+            chosen.append(case)
+    root = tmp_path / "raw"
+    expected = {case.path: verdict(case, tmp_path / "single" / case.kind, catalog)
+                for case in chosen}
+    for case in chosen:
+        case.write(root)
+    _, summary = run_flow(root, tmp_path)
+    by_path = {f.path: f for f in summary.files}
+    for path, result in expected.items():
+        file = by_path[path]
+        assert [(p.type, p.row, p.field) for p in file.problems] == [
+            (p.type, p.row, p.field) for p in result.problems], path
+        assert (file.rows_read, file.rows_published, file.rows_rejected) == (
+            result.rows_read, result.rows_published, result.rows_rejected), path
+
+
+def test_a_broken_redelivery_keeps_the_last_valid_delivery_published(tmp_path, raw_copy):
+    from flows.pipeline import publish_open_data
+
+    def run():
+        state = publish_open_data(raw_dir=raw_copy, out_dir=tmp_path / "published",
+                                  reports_dir=tmp_path / "reports", state_dir=tmp_path / "state",
+                                  return_state=True)
+        return state.result(raise_on_failure=False)
+
+    first = run()
+    economy = read(tmp_path / "published", "ekonomi")
+    social_2020 = economy[(economy.forvaltning_id == "social") & (economy.ar == "2020")]
+    assert len(social_2020) == 4
+
+    (raw_copy / "2020" / "social" / "ekonomi.xlsx").write_bytes(b"not a workbook")
+    (raw_copy / "2021" / "social" / "personal.csv").write_text(
+        "forvaltning_id,ar,antal_anstallda\n", encoding="utf-8")
+    second = run()
+    files = {f.path: f for f in second.files}
+    broken = files["2020/social/ekonomi.xlsx"]
+    assert broken.file_rejected and broken.rows_kept == 4
+    assert broken.kept_from == first.release.version
+    assert files["2021/social/personal.csv"].rows_kept == 1
+    economy = read(tmp_path / "published", "ekonomi")
+    assert economy[(economy.forvaltning_id == "social") & (economy.ar == "2020")].equals(
+        social_2020)
+    assert len(read(tmp_path / "published", "personal")) == 12
+
+    (raw_copy / "2020" / "social" / "ekonomi.xlsx").unlink()
+    (raw_copy / "2020" / "social" / "ekonomi.csv").write_text(
+        "forvaltning_id,verksamhet,ar,budget_tkr,utfall_tkr\nsocial,Hemtjänst,2020,100,90\n",
+        encoding="utf-8")
+    third = run()
+    assert not any(f.kept_from for f in third.files if f.path.startswith("2020/social/ekonomi"))
+    economy = read(tmp_path / "published", "ekonomi")
+    replaced = economy[(economy.forvaltning_id == "social") & (economy.ar == "2020")]
+    assert list(replaced.verksamhet) == ["Hemtjänst"]
+
+
+def test_the_run_reports_are_prefect_artifacts(shipped):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        keys = {"validering-sammanfattning", "validering-social", "validering-barn-utbildning"}
+        found = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=sorted(keys))))
+    assert keys <= {artifact.key for artifact in found}

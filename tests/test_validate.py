@@ -62,8 +62,6 @@ def test_each_bad_row_is_rejected_with_located_errors_and_the_rest_kept(tmp_path
         (5, "slutdatum", "date-order"),
         (6, None, "blank-row"),
         (7, None, "extra-cell"),
-        (8, "forvaltning_id", "constraint-error"),  # Frictionless: required and missing
-        (8, "status", "constraint-error"),
         (8, "beskrivning", "missing-cell"),
         (8, "forvaltning_id", "missing-cell"),
         (8, "status", "missing-cell"),

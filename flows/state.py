@@ -1,0 +1,68 @@
+"""The last valid delivery of every file, kept so that a broken re-delivery never erases what
+an earlier valid delivery published: the earlier rows stay until a valid replacement arrives.
+
+Written after a successful publish only, under the state folder (internal, git-ignored):
+<state>/accepted/<raw path>.json with the typed rows and the release they went into.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from frictionless import Schema
+
+from flows.validate import ValidatedFile
+
+
+def _path(state_dir: Path, name: str) -> Path:
+    return Path(state_dir) / "accepted" / f"{name}.json"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def restore(records: list[dict[str, Any]], schema: Schema) -> list[dict[str, Any]]:
+    types = {field.name: field.type for field in schema.fields}
+    convert = {"date": dt.date.fromisoformat, "number": Decimal, "integer": int, "year": int,
+               "boolean": bool}
+    return [{key: (convert[types[key]](value) if value is not None and types.get(key) in convert
+                   else value) for key, value in record.items()} for record in records]
+
+
+def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str) -> None:
+    """Remember each file that was published from its own rows (not from an earlier delivery)."""
+    for result in results:
+        if result.kept_from is not None or not result.records:
+            continue
+        target = _path(state_dir, result.file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"file": result.file, "release": release,
+                   "records": [{k: _plain(v) for k, v in r.items()} for r in result.records]}
+        temporary = target.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, target)
+
+
+def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile],
+                            schemas: dict[str, Schema]) -> list[ValidatedFile]:
+    """A file rejected whole falls back to its last valid delivery, if there is one."""
+    kept = []
+    for result in results:
+        stored = _path(state_dir, result.file)
+        if result.records or not result.file_rejected or not stored.is_file():
+            kept.append(result)
+            continue
+        payload = json.loads(stored.read_text(encoding="utf-8"))
+        records = restore(payload["records"], schemas[result.report_type])
+        kept.append(result.model_copy(update={"kept": records, "kept_from": payload["release"]}))
+    return kept
