@@ -351,7 +351,8 @@ def _frictionless(path: Path, schema: Schema, started: float, handed: list[str],
             else lookup.name, basepath=str(base if lookup.is_relative_to(base) else lookup.parent),
             schema=load_schema(schema_path) if schema_path.exists() else None))
     resources.append(Resource(name="data", path=path.name, basepath=str(base),
-                              schema=Schema.from_descriptor(descriptor)))
+                              schema=Schema.from_descriptor(descriptor),
+                              dialect=Dialect(header_rows=[1])))
     package = Package(resources=resources, basepath=str(base))
     report = package.get_resource("data").validate(limit_errors=10**12)
     task = report.tasks[0]
