@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test lint lock clean setup
+.PHONY: run test bench lint lock clean setup
 
 setup: $(STAMP)
 
@@ -33,6 +33,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+## Side-by-side benchmark: frictionless, our validator and a bare pyarrow read (not part of test).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py --sizes 1000000 10000000 --repeat 3
+
 lint: $(STAMP)
 	$(BIN)/ruff check flows tests
 
@@ -42,4 +46,4 @@ lock:
 	  --python-version 3.11 --generate-hashes -o requirements.lock
 
 clean:
-	rm -rf $(VENV) .prefect published/releases published/latest reports
+	rm -rf $(VENV) .prefect published/releases published/latest reports state benchmarks/data

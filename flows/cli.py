@@ -201,18 +201,18 @@ def validate_with_schema(paths: list[Path], schema: Path, lookups: list[str],
     if as_json:
         payload = {"valid": valid, "tasks": [{
             "name": path.stem, "path": str(path), "valid": report.valid,
-            "stats": {"rows": report.rows, "errors": len(report.errors),
+            "stats": {"rows": report.rows, "errors": len(report.found),
                       "seconds": round(report.seconds, 3)},
             "handedOver": report.handed_over, "errors": report.errors} for path, report in reports]}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=str) + "\n")
     else:
         for path, report in reports:
             mark = "[green]✓[/green]" if report.valid else "[red]✗[/red]"
-            console.print(f"{mark} {path}: {report.rows} rader / rows, {len(report.errors)} fel / "
+            console.print(f"{mark} {path}: {report.rows} rader / rows, {len(report.found)} fel / "
                           f"errors, {report.seconds:.2f} s", highlight=False)
             for note in report.handed_over:
                 console.print(f"  [yellow]{note}[/yellow]", highlight=False)
-            for error in report.errors:
+            for error in report.iter_errors():
                 where = f"rad / row {error['rowNumber']}" if error["rowNumber"] else "header"
                 column = f", {error['fieldName']}" if error.get("fieldName") else ""
                 console.print(f"  {where}{column} [dim]({error['type']})[/dim] "

@@ -79,3 +79,24 @@ def test_validate_does_not_import_prefect(deliver):
             "try:\n    app()\nexcept SystemExit:\n    pass\n"
             "assert 'prefect' not in sys.modules, 'validate imported prefect'")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_validate_any_csv_against_any_schema_fast(tmp_path):
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"fields": [{"name": "id", "type": "integer"}, '
+                      '{"name": "when", "type": "date"}], "primaryKey": ["id"]}', "utf-8")
+    data = tmp_path / "data.csv"
+    data.write_text("id,when\n1,2020-01-01\n1,2020-02-30\nx,\n", "utf-8")
+    result = runner.invoke(app, ["validate", str(data), "--schema", str(schema), "--json"])
+    assert result.exit_code == 1
+    [task] = json.loads(result.stdout)["tasks"]
+    assert [(e["rowNumber"], e["fieldName"], e["type"]) for e in task["errors"]] == [
+        (3, "when", "type-error"), (3, None, "primary-key"), (4, "id", "type-error"),
+        (4, None, "primary-key")]  # as Frictionless: a key of only None is an error too
+    assert task["stats"]["rows"] == 3 and task["handedOver"] == []
+    assert "message" in task["errors"][0]
+    human = runner.invoke(app, ["validate", str(data), "--schema", str(schema)])
+    assert human.exit_code == 1 and "rad / row 3" in human.output
+    good = tmp_path / "good.csv"
+    good.write_text("id,when\n1,2020-01-01\n", "utf-8")
+    assert runner.invoke(app, ["validate", str(good), "--schema", str(schema)]).exit_code == 0

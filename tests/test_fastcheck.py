@@ -11,8 +11,9 @@ from frictionless import Dialect, Package, Resource, Schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus import CASES
 from flows.fastcheck import validate_csv
+
+from corpus import CASES
 
 KEYS = ["rowNumber", "fieldName", "type"]
 

@@ -108,13 +108,27 @@ class FieldCheck:
             except pa.ArrowInvalid:
                 self.mode = "scalar"  # not RE2: Python's re decides, value by value
         self.true_false = (field.true_values, field.false_values) if kind == "boolean" else None
+        self.distinct_share = 0.0  # share of distinct values in the last batch
 
     @property
     def required(self) -> bool:
         return bool(self.field.constraints.get("required"))
 
     def check(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-        """-> (missing mask, clean mask, canonical typed values with nulls where not clean)."""
+        """-> (missing mask, clean mask, canonical typed values with nulls where not clean).
+
+        A column with few distinct values (codes, years, dates) is checked once per value; one
+        that had many in the last batch is checked cell by cell without trying."""
+        if self.distinct_share < 0.25 or self.mode == "scalar":
+            encoded = pc.dictionary_encode(column)
+            self.distinct_share = len(encoded.dictionary) / max(len(column), 1)
+            if self.distinct_share < 0.25 or self.mode == "scalar":
+                missing, clean, typed = self._check(encoded.dictionary)
+                indices = encoded.indices.to_numpy(zero_copy_only=False)
+                return missing[indices], clean[indices], typed.take(encoded.indices)
+        return self._check(column)
+
+    def _check(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
         missing = pc.is_in(column, value_set=self.missing).to_numpy(zero_copy_only=False)
         if self.mode == "scalar":
             clean, typed = self._scalar(column)

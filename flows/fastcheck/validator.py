@@ -5,49 +5,100 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import yaml
-from frictionless import Dialect, Package, Resource, Schema, errors
+from frictionless import Dialect, Package, Resource, Schema, errors, helpers
 
 from flows.fastcheck.fields import FieldCheck, key_type, key_value
 from flows.fastcheck.keys import KeyLog, hash_rows
 
 HEADER_FIRST = Dialect(header_rows=[1])
+POOL = ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2)))  # Arrow frees the GIL
 FLAT_KEYS = ("rowNumber", "fieldNumber", "fieldName", "type", "cell", "note", "message")
+
+
+class Found(NamedTuple):
+    """One error, compact: rendered as Frictionless's flat error only when asked for (building
+    Frictionless error objects costs ~100 µs each, and a message per error adds up)."""
+
+    kind: type
+    note: str
+    row: int | None
+    field: str | None
+    number: int | None
+    cell: str | None
+
+    def render(self, keys: tuple[str, ...] | list[str] = FLAT_KEYS) -> dict[str, Any]:
+        values = {"type": self.kind.type, "title": self.kind.title,
+                  "description": self.kind.description, "note": self.note,
+                  "rowNumber": self.row, "fieldName": self.field, "fieldNumber": self.number,
+                  "cell": self.cell, "cells": []}
+        if "message" in keys:
+            values["message"] = helpers.safe_format(self.kind.template, values)
+        return {key: values.get(key) for key in keys}
 
 
 @dataclass
 class FastReport:
     valid: bool
     rows: int
-    errors: list[dict[str, Any]]
+    found: list[Any]  # Found, or an already rendered dict (header errors)
     seconds: float
     handed_over: list[str] = field(default_factory=list)  # what Frictionless checked instead
 
+    def iter_errors(self, keys: tuple[str, ...] | list[str] = FLAT_KEYS):
+        for item in self.found:
+            yield item.render(keys) if isinstance(item, Found) else \
+                {key: item.get(key) for key in keys}
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return list(self.iter_errors())
+
     def flatten(self, keys: tuple[str, ...] | list[str] = FLAT_KEYS) -> list[list[Any]]:
-        return [[error.get(key) for key in keys] for error in self.errors]
+        return [[error[key] for key in keys] for error in self.iter_errors(tuple(keys))]
 
 
-def _descriptor(error: Any, row_number: int | None = None) -> dict[str, Any]:
-    """The error as Frictionless's flattened report has it; for a row Frictionless checked on
-    its own, with the row's number in the file (and the message rebuilt with it)."""
-    descriptor = error.to_descriptor()
-    if row_number is not None and descriptor.get("rowNumber") != row_number:
-        descriptor["rowNumber"] = row_number
-        descriptor = type(error).from_descriptor(descriptor).to_descriptor()
-    return {key: descriptor.get(key) for key in FLAT_KEYS}
+def flat_error(kind: type, *, note: str = "", row_number: int | None = None,
+               field_name: str | None = None, field_number: int | None = None,
+               cell: str | None = None) -> Found:
+    return Found(kind, note, row_number, field_name, field_number, cell)
+
+
+def _descriptor(error: Any, row_number: int | None = None) -> Any:
+    """A Frictionless error object as a flat error, at the row's number in the file."""
+    if row_number is None:
+        descriptor = error.to_descriptor()
+        return {key: descriptor.get(key) for key in FLAT_KEYS}
+    return flat_error(type(error), note=error.note, row_number=row_number,
+                      field_name=getattr(error, "field_name", None),
+                      field_number=getattr(error, "field_number", None),
+                      cell=getattr(error, "cell", None))
+
+
+def cell_errors(field_: Any, number: int, row_number: int, cell: Any,
+                notes: dict[str, str]) -> list[Found]:
+    """What Frictionless's Row reports for one cell, from its own cell reader's notes."""
+    if "type" in notes:
+        return [flat_error(errors.TypeError, note=notes["type"], row_number=row_number,
+                           field_name=field_.name, field_number=number, cell=str(cell))]
+    return [flat_error(errors.ConstraintError, note=note, row_number=row_number,
+                       field_name=field_.name, field_number=number, cell=str(cell))
+            for note in notes.values()]
 
 
 def validate_csv(path: str | Path, schema: Schema | dict | str | Path, *,
-                 batch_bytes: int = 1 << 22,
+                 batch_bytes: int = 1 << 23,
                  lookups: dict[str, str | Path] | None = None) -> FastReport:
     started = time.perf_counter()
     path = Path(path)
@@ -61,6 +112,12 @@ def validate_csv(path: str | Path, schema: Schema | dict | str | Path, *,
     handed: list[str] = []
     if len(labels) != len(schema.fields) or resource.format != "csv":
         handed.append("header and schema differ in width: Frictionless validated the whole file")
+        return _frictionless(path, schema, started, handed, lookups or {})
+    arrow_encoding = {"utf-8": "utf8", "utf-8-sig": "utf8", "ascii": "utf8"}.get(
+        encoding.replace("_", "-").lower(), encoding)
+    if arrow_encoding != "utf8" and not _one_byte(encoding):
+        handed.append(f"the encoding {encoding} is read by Python only: Frictionless validated "
+                      "the whole file")
         return _frictionless(path, schema, started, handed, lookups or {})
     if control.skip_initial_space or control.escape_char:
         handed.append("the CSV dialect (spaces after delimiters or an escape character) is "
@@ -83,45 +140,38 @@ def validate_csv(path: str | Path, schema: Schema | dict | str | Path, *,
                if not fk["reference"]["resource"]}}
     pending: dict[int, list[Any]] = {}  # row-level errors, ordered once keys are checked
     invalid: list[tuple[int, str]] = []
+    offset = [0]  # rows of the file before the piece being parsed
 
     def on_invalid(row: Any) -> str:
-        invalid.append((row.number, row.text))
+        invalid.append((offset[0] + row.number, row.text))
         return "skip"
 
     names = [f"c{i}" for i in range(len(labels))]
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(skip_rows=1, column_names=names, use_threads=False,
-                                       block_size=batch_bytes, encoding=encoding),
-        parse_options=pacsv.ParseOptions(
-            delimiter=control.delimiter, quote_char=control.quote_char or False,
-            double_quote=control.double_quote, escape_char=control.escape_char or False,
-            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
-            quoted_strings_can_be_null=False))
-    rows_seen, next_number, invalid_seen = 0, 2, set()
-    for batch in reader:
-        invalid_seen.update(n for n, _ in invalid)
-        count = batch.num_rows
-        numbers = _numbers(next_number, count, invalid_seen)
-        next_number = int(numbers[-1]) + 1 if count else next_number
-        rows_seen += count
-        results = [check.check(batch.column(i)) for i, check in enumerate(checks)]
-        blank = np.logical_and.reduce([r[0] for r in results])
-        clean = np.logical_and.reduce([r[1] for r in results]) & ~blank
-        typed = {f.name: r[2] for f, r in zip(schema.fields, results, strict=True)}
-        suspicious = np.flatnonzero(~clean)
-        overrides: dict[int, dict[str, Any]] = {}
-        if len(suspicious):
-            cells = batch.take(pa.array(suspicious)).to_pylist()
-            found = _frictionless_rows(row_schema, labels, [list(c.values()) for c in cells])
-            for position, (row_number_errors, values) in zip(suspicious, found, strict=True):
-                if row_number_errors:
-                    pending[int(numbers[position])] = row_number_errors
-                overrides[int(position)] = values
-        if key_fields:
-            _log_keys(logs, schema, pk, unique, fks, typed, overrides, numbers, key_fields)
+    parse = pacsv.ParseOptions(
+        delimiter=control.delimiter, quote_char=control.quote_char or False,
+        double_quote=control.double_quote, escape_char=False, newlines_in_values=True,
+        ignore_empty_lines=False, invalid_row_handler=on_invalid)
+    convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                   strings_can_be_null=False, quoted_strings_can_be_null=False)
+    rows_seen, next_number = 0, 2
+    for first, piece in _pieces(path, encoding, batch_bytes, control.quote_char):
+        # one piece at a time (pyarrow's own streaming reader ran far ahead: its memory grew
+        # with the file); one thread, so that a row set aside keeps its number
+        before = len(invalid)
+        offset[0] = 0 if first else next_number - 1
+        # one thread: only then does pyarrow say where a set-aside row stood
+        table = pacsv.read_csv(pa.BufferReader(piece), read_options=pacsv.ReadOptions(
+            skip_rows=1 if first else 0, column_names=names, use_threads=False,
+            block_size=len(piece) + 1, encoding=arrow_encoding),
+            parse_options=parse, convert_options=convert)
+        set_aside = {n for n, _ in invalid[before:]}
+        numbers = _numbers(next_number, table.num_rows, set_aside)
+        next_number += table.num_rows + len(set_aside)
+        rows_seen += table.num_rows
+        for batch in table.to_batches():
+            _check_batch(batch, numbers[:batch.num_rows], schema, checks, pending, logs, pk,
+                         unique, fks, key_fields)
+            numbers = numbers[batch.num_rows:]
     # rows pyarrow could not split into the header's width (extra or missing cells)
     if invalid:
         parsed = [next(csv.reader(io.StringIO(text), delimiter=control.delimiter,
@@ -130,30 +180,27 @@ def validate_csv(path: str | Path, schema: Schema | dict | str | Path, *,
         found = _frictionless_rows(row_schema, labels, parsed)
         numbers = np.array([n for n, _ in invalid], dtype=np.int64)
         empty_typed = {f.name: pa.nulls(len(invalid), key_type(f)) for f in schema.fields}
-        overrides = {}
-        for position, (number, (row_number_errors, values)) in enumerate(
-                zip(numbers, found, strict=True)):
+        everywhere = np.arange(len(invalid))
+        overrides = {f.name: (everywhere, [key_value(f, values.get(f.name)) for _, values in found])
+                     for f in schema.fields}
+        for number, (row_number_errors, _) in zip(numbers, found, strict=True):
             if row_number_errors:
-                pending[int(number)] = row_number_errors
-            overrides[position] = values
+                pending[int(number)] = [_descriptor(e, int(number)) for e in row_number_errors]
         rows_seen += len(invalid)
         if key_fields:
             _log_keys(logs, schema, pk, unique, fks, empty_typed, overrides, numbers, key_fields)
     table_errors = _key_errors(logs, schema, pk, unique, fks, lookups or {}, handed)
     flagged: dict[str, set[int]] = {}
-    for number, _, error in table_errors:
-        flagged.setdefault(error["_key"], set()).add(number)
-    row_errors = [(number, k, _descriptor(e, number))
-                  for number, found_errors in pending.items()
+    for number, _, _, key in table_errors:
+        flagged.setdefault(key, set()).add(number)
+    row_errors = [(number, k, e) for number, found_errors in pending.items()
                   for k, e in enumerate(order_row_errors(found_errors, number, schema, unique,
                                                          pk, fks, flagged))]
-    for _, _, error in table_errors:
-        error.pop("_key")
     everything = [(0, 0, k, e) for k, e in enumerate(header_errors)] + \
-        [(n, 1, k, e) for n, k, e in row_errors] + [(n, 2, k, e) for n, k, e in table_errors]
+        [(n, 1, k, e) for n, k, e in row_errors] + [(n, 2, k, e) for n, k, e, _ in table_errors]
     everything.sort(key=lambda item: (item[0], item[1], item[2]))
     found_errors = [e for *_, e in everything]
-    return FastReport(valid=not found_errors, rows=rows_seen, errors=found_errors,
+    return FastReport(valid=not found_errors, rows=rows_seen, found=found_errors,
                       seconds=time.perf_counter() - started, handed_over=handed)
 
 
@@ -164,6 +211,85 @@ def load_schema(source: dict | str | Path) -> Schema:
         return Schema.from_descriptor(source)
     text = Path(source).read_text(encoding="utf-8")
     return Schema.from_descriptor(yaml.safe_load(text))  # YAML is a superset of JSON
+
+
+def _check_batch(batch: pa.RecordBatch, numbers: np.ndarray, schema: Schema,
+                 checks: list[FieldCheck], pending: dict[int, list[Any]], logs: dict,
+                 pk: list[str], unique: list[str], fks: list[dict],
+                 key_fields: list[str]) -> None:
+    """Check one batch: vectorised where sure, Frictionless's cell readers where not."""
+    results = list(POOL.map(lambda item: item[1].check(batch.column(item[0])),
+                            enumerate(checks)))
+    blank = np.logical_and.reduce([r[0] for r in results])
+    typed = {f.name: r[2] for f, r in zip(schema.fields, results, strict=True)}
+    overrides: dict[str, tuple[np.ndarray, list[Any]]] = {}
+    for position in np.flatnonzero(blank):
+        number = int(numbers[position])
+        pending[number] = [flat_error(errors.BlankRowError, row_number=number)]
+    for index, (field_, check) in enumerate(zip(schema.fields, checks, strict=True)):
+        unsure = np.flatnonzero(~results[index][1] & ~blank)
+        if not len(unsure):
+            continue
+        cells = batch.column(index).take(pa.array(unsure)).to_pylist()
+        values = []
+        for position, cell in zip(unsure, cells, strict=True):
+            target, notes = check.reader(cell)
+            if notes:
+                number = int(numbers[position])
+                pending.setdefault(number, []).extend(
+                    cell_errors(field_, index + 1, number, cell, notes))
+            values.append(None if notes and "type" in notes else key_value(field_, target))
+        overrides[field_.name] = (unsure, values)
+    if key_fields:
+        _log_keys(logs, schema, pk, unique, fks, typed, overrides, numbers, key_fields)
+
+
+def _one_byte(encoding: str) -> bool:
+    import codecs
+
+    try:
+        return len("\n".encode(codecs.lookup(encoding).name)) == 1 and len(
+            "é".encode(encoding, errors="replace")) == 1
+    except LookupError:
+        return False
+
+
+def _pieces(path: Path, encoding: str, size: int, quote: str | None):
+    """The file in pieces of about `size` bytes, each cut after a newline outside quotes (a
+    quoted value may hold newlines). Byte cuts are safe for UTF-8 and one-byte encodings."""
+    quote_byte = (quote or '"').encode("ascii")[0]
+    carry, first = b"", True
+    with path.open("rb") as handle:
+        while True:
+            block = handle.read(size)
+            data = carry + block
+            if not block:
+                if data:
+                    yield first, data
+                return
+            cut = _last_cut(data, quote_byte)
+            if cut is None:
+                carry = data
+                continue
+            yield first, data[:cut]
+            first, carry = False, data[cut:]
+
+
+def _last_cut(data: bytes, quote: int) -> int | None:
+    """Just after the last newline outside quotes (quote parity from the piece's start, which
+    is outside quotes), or None."""
+    position = len(data)
+    quotes = bytes([quote])
+    for _ in range(64):
+        position = data.rfind(b"\n", 0, position)
+        if position < 0:
+            return None
+        if data.count(quotes, 0, position) % 2 == 0:
+            return position + 1
+    raw = np.frombuffer(data, dtype=np.uint8)  # many quoted newlines: all at once
+    inside = (np.cumsum(raw == quote, dtype=np.uint8) & 1).astype(bool)
+    cuts = np.flatnonzero((raw == 10) & ~inside)
+    return int(cuts[-1]) + 1 if len(cuts) else None
 
 
 def _numbers(start: int, count: int, invalid: set[int]) -> np.ndarray:
@@ -237,10 +363,10 @@ def order_row_errors(row_errors: list[Any], number: int, schema: Schema, unique:
             if number in flagged.get(f"fk:{i}", ()):
                 break
     finish()
-    cell_errors = [e for e in row_errors if e.type in ("type-error", "constraint-error")]
-    others = [e for e in row_errors if e.type not in ("type-error", "constraint-error")]
-    cell_errors.sort(key=lambda e: order.index(e.field_name))
-    return cell_errors + others
+    in_cells = [e for e in row_errors if e.kind.type in ("type-error", "constraint-error")]
+    others = [e for e in row_errors if e.kind.type not in ("type-error", "constraint-error")]
+    in_cells.sort(key=lambda e: order.index(e.field))
+    return in_cells + others
 
 
 def _log_keys(logs, schema, pk, unique, fks, typed, overrides, numbers, key_fields) -> None:
@@ -250,11 +376,12 @@ def _log_keys(logs, schema, pk, unique, fks, typed, overrides, numbers, key_fiel
         column = typed[name]
         if column.type != key_type(field_):
             column = pc.cast(column, key_type(field_))
-        if overrides:
-            values = column.to_pylist()
-            for position, row_values in overrides.items():
-                values[position] = key_value(field_, row_values.get(name))
-            column = pa.array(values, key_type(field_))
+        if name in overrides:
+            positions, values = overrides[name]
+            mask = np.zeros(len(column), dtype=bool)
+            mask[positions] = True
+            column = pc.replace_with_mask(column, pa.array(mask),
+                                          pa.array(values, key_type(field_)))
         columns[name] = column
 
     def add(log: KeyLog, names: list[str], skip_all_none: bool) -> None:
@@ -273,25 +400,23 @@ def _log_keys(logs, schema, pk, unique, fks, typed, overrides, numbers, key_fiel
             add(logs[f"ref:{i}"], list(fk["reference"]["fields"]), skip_all_none=True)
 
 
-def _key_errors(logs, schema, pk, unique, fks, lookups, handed) -> list[tuple[int, int, dict]]:
-    found: list[tuple[int, int, dict]] = []
+def _key_errors(logs, schema, pk, unique, fks, lookups, handed) -> list[tuple]:
+    found: list[tuple] = []
     for order, name in enumerate(unique):
         for number in logs[f"u:{name}"].repeated():
-            error = errors.UniqueError(note="the same as in an earlier row", cells=[],
-                                       row_number=int(number), cell="", field_name=name,
-                                       field_number=schema.field_names.index(name) + 1)
-            found.append((int(number), order, {**_descriptor(error), "_key": f"u:{name}"}))
+            error = flat_error(errors.UniqueError, note="the same as in an earlier row",
+                               row_number=int(number), cell="", field_name=name,
+                               field_number=schema.field_names.index(name) + 1)
+            found.append((int(number), order, error, f"u:{name}"))
     if pk:
-        rows, _, skip = logs["pk"].arrays()
-        for number in rows[skip]:
-            error = errors.PrimaryKeyError(
-                note='cells composing the primary keys are all "None"', cells=[],
-                row_number=int(number))
-            found.append((int(number), 100, {**_descriptor(error), "_key": "pk"}))
+        for number in logs["pk"].skipped():
+            error = flat_error(errors.PrimaryKeyError, row_number=int(number),
+                               note='cells composing the primary keys are all "None"')
+            found.append((int(number), 100, error, "pk"))
         for number in logs["pk"].repeated():
-            error = errors.PrimaryKeyError(note="the same as in an earlier row", cells=[],
-                                           row_number=int(number))
-            found.append((int(number), 100, {**_descriptor(error), "_key": "pk"}))
+            error = flat_error(errors.PrimaryKeyError, row_number=int(number),
+                               note="the same as in an earlier row")
+            found.append((int(number), 100, error, "pk"))
     for i, fk in enumerate(fks):
         target = fk["reference"]["resource"]
         if target:
@@ -300,17 +425,12 @@ def _key_errors(logs, schema, pk, unique, fks, lookups, handed) -> list[tuple[in
                 continue
             reference = _lookup_hashes(lookups[target], fk)
         else:
-            _, ref_hashes, ref_skip = logs[f"ref:{i}"].arrays()
-            reference = ref_hashes[~ref_skip]
-        rows, hashes, skip = logs[f"fk:{i}"].arrays()
-        missing = ~np.isin(hashes, reference) & ~skip
-        for number in rows[missing]:
-            error = errors.ForeignKeyError(
-                note=f'for "{", ".join(fk["fields"])}": values not found in the lookup table',
-                cells=[], row_number=int(number), field_names=list(fk["fields"]),
-                field_cells=[], reference_name=target,
-                reference_field_names=list(fk["reference"]["fields"]))
-            found.append((int(number), 200 + i, {**_descriptor(error), "_key": f"fk:{i}"}))
+            reference = logs[f"ref:{i}"].hashes()
+        for number in logs[f"fk:{i}"].missing_from(reference):
+            error = flat_error(
+                errors.ForeignKeyError, row_number=int(number),
+                note=f'for "{", ".join(fk["fields"])}": values not found in the lookup table')
+            found.append((int(number), 200 + i, error, f"fk:{i}"))
     return found
 
 
@@ -357,5 +477,5 @@ def _frictionless(path: Path, schema: Schema, started: float, handed: list[str],
     report = package.get_resource("data").validate(limit_errors=10**12)
     task = report.tasks[0]
     found = [_descriptor(e) for e in task.errors]
-    return FastReport(valid=report.valid, rows=task.stats.get("rows") or 0, errors=found,
+    return FastReport(valid=report.valid, rows=task.stats.get("rows") or 0, found=found,
                       seconds=time.perf_counter() - started, handed_over=handed)
