@@ -3,12 +3,9 @@ then switch published/latest to it in one atomic step. A failed publish leaves l
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
-import math
 import os
 import shutil
 from pathlib import Path
@@ -19,6 +16,8 @@ from frictionless import Package
 from pydantic import BaseModel
 
 from flows.catalog import Catalog
+from flows.changes import changelog_markdown, release_changes
+from flows.formats import FORMATS, render
 
 LATEST = "latest"
 RELEASES = "releases"
@@ -37,51 +36,6 @@ class PublishError(Exception):
     def __init__(self, errors: list[list[Any]]) -> None:
         super().__init__(f"the release did not validate: {errors[:10]}")
         self.errors = errors
-
-
-def cell_text(value: Any) -> str:
-    """One canonical text per value: ISO dates, '.' decimals, integral numbers without '.0'."""
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def json_value(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if hasattr(value, "item"):  # numpy scalars
-        return json_value(value.item())
-    return value
-
-
-def records(frame: pd.DataFrame) -> list[list[Any]]:
-    return [list(row) for row in frame.astype(object).itertuples(index=False, name=None)]
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """RFC 4180: UTF-8, comma, CRLF, quotes only where needed, header first."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(frame.columns)
-    writer.writerows([cell_text(v) for v in row] for row in records(frame))
-    return buffer.getvalue().encode("utf-8")
-
-
-def json_bytes(frame: pd.DataFrame) -> bytes:
-    columns = list(frame.columns)
-    rows = [dict(zip(columns, (json_value(v) for v in row), strict=True))
-            for row in records(frame)]
-    return (json.dumps(rows, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
 def _write(path: Path, data: bytes) -> dict[str, Any]:
@@ -129,11 +83,17 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
     staging = releases / f".{version}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        resources = []
+        resources, csv_data = [], {}
         for dataset_id, frame in tables.items():
             spec = catalog.datasets[dataset_id]
-            stats = _write(staging / dataset_id / f"{dataset_id}.csv", csv_bytes(frame))
-            json_stats = _write(staging / dataset_id / f"{dataset_id}.json", json_bytes(frame))
+            files = {}
+            for format_id, (suffix, mediatype) in FORMATS.items():
+                path = f"{dataset_id}/{dataset_id}{suffix}"
+                files[format_id] = {"path": path, "format": format_id, "mediatype": mediatype,
+                                    **_write(staging / path,
+                                             render(format_id, frame, dataset_id))}
+            stats = {k: files["csv"][k] for k in ("bytes", "hash")}
+            csv_data[dataset_id] = (staging / files["csv"]["path"]).read_bytes()
             resources.append({
                 "name": dataset_id,
                 "title": spec.title.sv,
@@ -145,14 +105,22 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 **stats,
-                "alternates": [{"path": f"{dataset_id}/{dataset_id}.json", "format": "json",
-                                "mediatype": "application/json", **json_stats}],
+                "alternates": [files[f] for f in FORMATS if f != "csv"],
                 "schema": catalog.schema_descriptor(dataset_id),
             })
         descriptor = package_descriptor(catalog, version, created, resources)
         _write(staging / "datapackage.json",
                (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        previous = current_release(out_dir)
+        changes = release_changes(previous, csv_data, {
+            d: list(catalog.schema(d).primary_key) for d in tables})
+        _write(staging / "changes.json", (json.dumps(
+            {"version": version, "previous": previous.name if previous else None,
+             "datasets": changes}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        _write(staging / "CHANGELOG.md", changelog_markdown(
+            version, previous.name if previous else None, changes).encode("utf-8"))
         check_release(staging)
+        write_checksums(staging)
         final = releases / version
         staging.rename(final)
     except BaseException:
@@ -162,6 +130,18 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
     prune(releases, keep)
     return Release(version=version, path=final, created=created,
                    rows={dataset_id: len(frame) for dataset_id, frame in tables.items()})
+
+
+def current_release(out_dir: Path) -> Path | None:
+    link = Path(out_dir) / LATEST
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def write_checksums(folder: Path) -> None:
+    """SHA256SUMS in the format `sha256sum -c` reads: every file of the release but itself."""
+    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}"
+             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "SHA256SUMS"]
+    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def check_release(folder: Path) -> None:

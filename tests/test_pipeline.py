@@ -236,3 +236,61 @@ def test_the_run_reports_are_prefect_artifacts(shipped):
         found = client.read_artifacts(artifact_filter=ArtifactFilter(
             key=ArtifactFilterKey(any_=sorted(keys))))
     assert keys <= {artifact.key for artifact in found}
+
+
+def _normalized(frame):
+    import math
+
+    def value(v):
+        if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v == "":
+            return None
+        if hasattr(v, "isoformat"):
+            return v.isoformat()[:10]
+        if isinstance(v, bool) or v in ("true", "false"):
+            return v in (True, "true")
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return str(v)
+    return [[value(v) for v in row] for row in frame.astype(object).itertuples(index=False)]
+
+
+def test_every_format_holds_the_same_rows(shipped, catalog):
+    tmp, _, _ = shipped
+    latest = tmp / "published" / "latest"
+    for dataset_id in ("aktiviteter", "ekonomi", "fordon", "nyckeltal", "agenda2030_oversikt"):
+        base = latest / dataset_id / dataset_id
+        plain = pd.read_csv(f"{base}.csv", keep_default_na=False, dtype=str)
+        excel = pd.read_csv(f"{base}.excel.csv", sep=";", decimal=",", encoding="utf-8-sig",
+                            keep_default_na=False, dtype=str)
+        assert list(excel.columns) == list(plain.columns)
+        reference = _normalized(plain)
+        # the Excel CSV read with ';' and decimal comma is the same table as the plain CSV
+        numbers = [f.name for f in catalog.schema(dataset_id).fields if f.type == "number"]
+        for column in numbers:
+            excel[column] = excel[column].str.replace(",", ".", regex=False)
+        assert _normalized(excel) == reference
+        records = json.loads(Path(f"{base}.json").read_text(encoding="utf-8"))
+        assert _normalized(pd.DataFrame(records, columns=list(plain.columns))) == reference
+        assert _normalized(pd.read_parquet(f"{base}.parquet")) == reference
+        assert _normalized(pd.read_excel(f"{base}.xlsx", dtype=object)) == reference
+        assert (base.parent / f"{dataset_id}.excel.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_every_published_file_checksum_verifies(shipped):
+    import hashlib
+
+    tmp, _, _ = shipped
+    latest = tmp / "published" / "latest"
+    lines = (latest / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    listed = {}
+    for line in lines:
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+        assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest, name
+    on_disk = {p.relative_to(latest).as_posix() for p in latest.rglob("*") if p.is_file()}
+    assert set(listed) == on_disk - {"SHA256SUMS"}
+    descriptor = json.loads((latest / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        for item in [resource, *resource["alternates"]]:
+            assert item["hash"] == "sha256:" + listed[item["path"]]

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from frictionless import Package
 
-from flows.publish import PublishError, csv_bytes, json_bytes, write_release
+from flows.formats import csv_bytes, json_bytes
+from flows.publish import PublishError, write_release
 from flows.transform import build_tables
 
 
@@ -80,7 +81,27 @@ def test_same_tables_give_byte_identical_data_files(tmp_path, catalog):
     first = write_release(tables, catalog, tmp_path / "a")
     second = write_release(tables, catalog, tmp_path / "b")
     data = sorted(p.relative_to(first.path) for p in first.path.rglob("*.*")
-                  if p.suffix in (".csv", ".json") and p.name != "datapackage.json")
+                  if p.parent != first.path)  # every data file in every format
     assert data
     for relative in data:
         assert (first.path / relative).read_bytes() == (second.path / relative).read_bytes()
+
+
+def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, catalog):
+    tables = build_tables([], catalog)
+    write_release(tables, catalog, tmp_path)
+    changed = dict(tables)
+    frame = tables["forvaltningar"].copy()
+    frame.loc[frame.forvaltning_id == "social", "namn"] = "Omsorgsförvaltningen"
+    frame = frame[frame.forvaltning_id != "kommunledning"]
+    frame = pd.concat([frame, pd.DataFrame({"forvaltning_id": ["kultur"], "namn": ["K"],
+                                            "namn_en": ["C"]})], ignore_index=True)
+    changed["forvaltningar"] = frame.astype("string")
+    # keep the package valid: nothing else refers to kommunledning in an empty release
+    second = write_release(changed, catalog, tmp_path)
+    changes = json.loads((second.path / "changes.json").read_text(encoding="utf-8"))
+    entry = changes["datasets"]["forvaltningar"]
+    assert (entry["added"], entry["removed"], entry["changed"]) == (1, 1, 1)
+    assert entry["keys"]["changed"] == [{"forvaltning_id": "social"}]
+    assert changes["datasets"]["malprogram"]["changed"] == 0
+    assert "forvaltningar | 4 | 1 | 1 | 1" in (second.path / "CHANGELOG.md").read_text("utf-8")
