@@ -17,7 +17,9 @@ from pydantic import BaseModel
 
 from flows.catalog import Catalog
 from flows.changes import changelog_markdown, release_changes
+from flows.dcat import build_catalog, serialize
 from flows.formats import FORMATS, render
+from flows.settings import Settings
 
 LATEST = "latest"
 RELEASES = "releases"
@@ -73,7 +75,9 @@ def package_descriptor(catalog: Catalog, version: str, created: str,
 
 
 def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Path,
-                  keep: int = 5, now: dt.datetime | None = None) -> Release:
+                  keep: int = 5, now: dt.datetime | None = None,
+                  settings: Settings | None = None) -> Release:
+    settings = settings or Settings.from_env()
     out_dir = Path(out_dir)
     releases = out_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
@@ -93,6 +97,9 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
                                     **_write(staging / path,
                                              render(format_id, frame, dataset_id))}
             stats = {k: files["csv"][k] for k in ("bytes", "hash")}
+            _write(staging / dataset_id / f"{dataset_id}.schema.json", (json.dumps(
+                catalog.schema_descriptor(dataset_id), ensure_ascii=False, indent=2)
+                + "\n").encode("utf-8"))
             csv_data[dataset_id] = (staging / files["csv"]["path"]).read_bytes()
             resources.append({
                 "name": dataset_id,
@@ -119,6 +126,10 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
              "datasets": changes}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         _write(staging / "CHANGELOG.md", changelog_markdown(
             version, previous.name if previous else None, changes).encode("utf-8"))
+        graph = build_catalog(catalog, settings.base_url, version, created, resources,
+                              settings.contact_email)
+        for name, data in serialize(graph).items():
+            _write(staging / name, data)
         check_release(staging)
         write_checksums(staging)
         final = releases / version

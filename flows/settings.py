@@ -28,6 +28,12 @@ class Settings(BaseModel):
     schemas_dir: Path = Field(
         PROJECT_ROOT / "schemas", description="OPENDATA_SCHEMAS: schemas and codelists."
     )
+    base_url: str = Field(
+        "https://example.org/aneby/oppna-data/",
+        description="OPENDATA_BASE_URL: where published/ is served; the catalogue's IRIs.")
+    contact_email: str = Field(
+        "mailto:oppnadata@example.org",
+        description="OPENDATA_CONTACT: the catalogue's contact point (mailto: IRI).")
     keep_releases: int = Field(
         5, ge=1, description="OPENDATA_KEEP_RELEASES: how many releases to keep in releases/."
     )
@@ -41,6 +47,8 @@ class Settings(BaseModel):
             "schemas_dir": os.environ.get("OPENDATA_SCHEMAS"),
             "state_dir": os.environ.get("OPENDATA_STATE"),
             "keep_releases": os.environ.get("OPENDATA_KEEP_RELEASES"),
+            "base_url": os.environ.get("OPENDATA_BASE_URL"),
+            "contact_email": os.environ.get("OPENDATA_CONTACT"),
         }
         values = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
