@@ -177,6 +177,35 @@ def validate(
     raise typer.Exit(0 if valid else 1)
 
 
+@app.command()
+def browse(
+    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    host: Annotated[str, typer.Option(help="Adress / host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8001,
+) -> None:
+    """Visa senaste releasen i Datasette / serve the latest release with Datasette.
+
+    JSON API, SQL queries and CSV export over published/latest/opendata.db, with the datasets'
+    titles, descriptions and licence.
+
+    [bold]Exempel / example:[/bold] opendata browse --port 8001
+    """
+    import subprocess
+
+    settings = Settings.from_env(out_dir=out)
+    latest = settings.out_dir / "latest"
+    database = latest / "opendata.db"
+    if not database.is_file():
+        errors.print(f"[red]Ingen release i {latest} / no release yet.[/red] Kör / run: "
+                     "opendata run")
+        raise typer.Exit(1)
+    console.print(f"Datasette: http://{host}:{port}/opendata", highlight=False)
+    # immutable: the release never changes, so Datasette may count and cache freely
+    raise typer.Exit(subprocess.call([
+        sys.executable, "-m", "datasette", "serve", "--immutable", str(database),
+        "--metadata", str(latest / "datasette.json"), "--host", host, "--port", str(port)]))
+
+
 def validate_with_schema(paths: list[Path], schema: Path, lookups: list[str],
                          as_json: bool) -> None:
     from flows.fastcheck import validate_csv

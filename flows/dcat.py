@@ -142,7 +142,7 @@ def build_catalog(catalog: Catalog, base_url: str, version: str, created: str,
         graph.add((dataset, DCTERMS.spatial, sweden))
         graph.add((dataset, DCTERMS.issued, issued))
         graph.add((dataset, DCTERMS.modified, modified))
-        graph.add((dataset, DCAT.version, Literal(version)))
+        graph.add((dataset, URIRef(f"{DCAT}version"), Literal(version)))  # DCAT 3
         for keyword in spec.keywords:
             graph.add((dataset, DCAT.keyword, Literal(keyword, lang="sv")))
         for theme in DATASET_THEMES.get(dataset_id, THEMES[resource["kind"]]):

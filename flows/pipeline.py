@@ -66,6 +66,9 @@ def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir:
         get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
                                error.errors[:20])
         return str(error)
+    except Exception as error:  # any other failure: latest stays as it was, the run reports it
+        get_run_logger().exception("Publiceringen misslyckades / publishing failed")
+        return f"publishing failed: {type(error).__name__}: {error}"
     progress.report("published", release.version)
     return release
 

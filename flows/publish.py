@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from flows.catalog import Catalog
 from flows.changes import changelog_markdown, release_changes
+from flows.database import write_database, write_metadata
 from flows.dcat import build_catalog, serialize
 from flows.formats import FORMATS, render
 from flows.settings import Settings
@@ -85,7 +86,8 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
     created = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     version = new_version(releases, now)
     staging = releases / f".{version}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
+    for stale in releases.glob(".*.partial"):  # left by a publish that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     try:
         resources, csv_data = [], {}
         for dataset_id, frame in tables.items():
@@ -126,11 +128,13 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
              "datasets": changes}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         _write(staging / "CHANGELOG.md", changelog_markdown(
             version, previous.name if previous else None, changes).encode("utf-8"))
+        check_release(staging)  # before anything is built on the data
+        write_database(staging / "opendata.db", tables, catalog)
+        write_metadata(staging / "datasette.json", catalog, version)
         graph = build_catalog(catalog, settings.base_url, version, created, resources,
                               settings.contact_email)
         for name, data in serialize(graph).items():
             _write(staging / name, data)
-        check_release(staging)
         write_checksums(staging)
         final = releases / version
         staging.rename(final)

@@ -8,10 +8,11 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
-from conftest import SHARED
 from flows.publish import write_release
 from flows.settings import Settings
 from flows.transform import build_tables
+
+from conftest import SHARED
 
 SHAPES = SHARED / "reference" / "dcat-ap-shacl"
 MANDATORY = ["semiceu-dcat-ap-3.0.1/html__shacl__shapes.ttl",

@@ -294,3 +294,49 @@ def test_every_published_file_checksum_verifies(shipped):
     for resource in descriptor["resources"]:
         for item in [resource, *resource["alternates"]]:
             assert item["hash"] == "sha256:" + listed[item["path"]]
+
+
+def test_datasette_serves_the_published_rows_over_http(shipped):
+    import socket
+    import time
+    import urllib.parse
+    import urllib.request
+
+    tmp, _, _ = shipped
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "opendata"), "browse", "--out",
+         str(tmp / "published"), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/opendata"
+
+    def get(path):
+        with urllib.request.urlopen(base + path, timeout=10) as response:
+            return response.read()
+    try:
+        for _ in range(100):  # bounded: at most ~20 s for the server to start
+            try:
+                get(".json")
+                break
+            except OSError:
+                time.sleep(0.2)
+        rows = json.loads(get("/aktiviteter.json?_shape=array&_size=max"))
+        published = read(tmp / "published", "aktiviteter")
+        assert len(rows) == len(published)
+        assert {(r["aktivitet_id"], str(r["rapportar"])) for r in rows} == set(
+            zip(published.aktivitet_id, published.rapportar, strict=True))
+        found = json.loads(get("/aktiviteter.json?_shape=array&_search=" +
+                               urllib.parse.quote("Hälsocenter")))
+        assert found and all("Hälsocenter" in r["titel"] + (r["beskrivning"] or "")
+                             for r in found)
+        sql = urllib.parse.quote("select count(*) as n from nyckeltal")
+        assert json.loads(get(f".json?sql={sql}&_shape=array")) == [
+            {"n": len(read(tmp / "published", "nyckeltal"))}]
+        assert get("/ekonomi.csv?_size=max").decode().startswith("forvaltning_id,")
+        metadata = json.loads(get("/aktiviteter.json?_shape=objects"))
+        assert metadata["rows"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

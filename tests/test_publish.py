@@ -105,3 +105,38 @@ def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, ca
     assert entry["keys"]["changed"] == [{"forvaltning_id": "social"}]
     assert changes["datasets"]["malprogram"]["changed"] == 0
     assert "forvaltningar | 4 | 1 | 1 | 1" in (second.path / "CHANGELOG.md").read_text("utf-8")
+
+
+def test_killing_a_publish_midway_leaves_latest_complete_and_unchanged(tmp_path, catalog):
+    import hashlib
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    first = write_release(build_tables([], catalog), catalog, out)
+    code = ("from flows.catalog import load_catalog\nfrom flows.publish import write_release\n"
+            "from flows.transform import build_tables\nc = load_catalog()\n"
+            f"write_release(build_tables([], c), c, {str(out)!r})\n")
+    midway = 0
+    for delay in (0.0, 0.05, 0.2, 0.5):
+        child = subprocess.Popen([sys.executable, "-c", code])
+        deadline = time.monotonic() + 60
+        while not list((out / "releases").glob(".*.partial")) and child.poll() is None \
+                and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(delay)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+        latest = (out / "latest").resolve()
+        if latest == first.path.resolve():
+            midway += 1
+        else:  # the child finished before the kill: fine too
+            first = type(first)(version=latest.name, path=latest, created="", rows={})
+        for line in (latest / "SHA256SUMS").read_text("utf-8").splitlines():
+            digest, name = line.split("  ", 1)
+            assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest
+        assert Package(str(latest / "datapackage.json")).validate().valid
+    assert midway, "no kill landed while the release was being written"

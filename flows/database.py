@@ -1,0 +1,70 @@
+"""The consumers' API: every release holds opendata.db (SQLite, one table per dataset, keys
+indexed, full-text search on free-text columns) and Datasette metadata; `opendata browse`
+serves the latest release with Datasette (JSON API, SQL, CSV export)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlite_utils
+
+from flows.catalog import Catalog
+from flows.formats import json_value, records
+
+SQL_TYPES = {"integer": int, "year": int, "number": float, "boolean": int}
+
+
+def free_text(field: Any) -> bool:
+    """Text people search in: strings without a code-like constraint (pattern or enum)."""
+    return field.type == "string" and not {"pattern", "enum"} & set(field.constraints) and \
+        not field.name.endswith("_id")
+
+
+def write_database(path: Path, tables: dict[str, pd.DataFrame], catalog: Catalog) -> None:
+    database = sqlite_utils.Database(path, recreate=True)
+    for dataset_id, frame in tables.items():
+        schema = catalog.schema(dataset_id)
+        columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
+        rows = [{name: _sql_value(value) for name, value in zip(frame.columns, row, strict=True)}
+                for row in records(frame)]
+        table = database.table(dataset_id)
+        table.create(columns, pk=list(schema.primary_key) or None)
+        table.insert_all(rows)
+        for fk in schema.foreign_keys:
+            table.create_index(list(fk["fields"]), if_not_exists=True)
+        searchable = [f.name for f in schema.fields if free_text(f)]
+        if searchable:
+            table.enable_fts(searchable, create_triggers=False, tokenize="unicode61")
+    database.vacuum()
+    database.close()
+
+
+def _sql_value(value: Any) -> Any:
+    value = json_value(value)
+    return int(value) if isinstance(value, bool) else value
+
+
+def datasette_metadata(catalog: Catalog, version: str) -> dict[str, Any]:
+    spec = catalog.package
+    return {
+        "title": spec.title.sv,
+        "description": f"{spec.description.sv}\n\n{spec.description.en}",
+        "license": spec.license["name"],
+        "license_url": spec.license.get("path"),
+        "source": f"{spec.publisher}, release {version}",
+        "databases": {"opendata": {"tables": {
+            dataset_id: {"title": f"{catalog.datasets[dataset_id].title.sv} / "
+                                  f"{catalog.datasets[dataset_id].title.en}",
+                         "description": catalog.datasets[dataset_id].description.sv,
+                         "columns": {f.name: f.description or ""
+                                     for f in catalog.schema(dataset_id).fields}}
+            for dataset_id in catalog.published}}},
+    }
+
+
+def write_metadata(path: Path, catalog: Catalog, version: str) -> None:
+    path.write_text(json.dumps(datasette_metadata(catalog, version), ensure_ascii=False,
+                               indent=2) + "\n", encoding="utf-8")
