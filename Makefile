@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench lint lock clean setup
+.PHONY: run test bench lint lock clean setup browser
 
 setup: $(STAMP)
 
@@ -29,9 +29,17 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/opendata run --raw raw --out published
 
-## Run the whole test suite.
-test: $(STAMP)
+## Run the whole test suite (installs Chromium for the portal tests where it can).
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+## Debian's chromium and chromium-driver for the portal tests in a real browser.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium chromium-driver >/dev/null) || echo "Chromium could not be installed: browser tests will skip"; \
+	else echo "Chromium is not installed and cannot be installed here: browser tests will skip"; fi
 
 ## Side-by-side benchmark: frictionless, our validator and a bare pyarrow read (not part of test).
 bench: $(STAMP)

@@ -20,6 +20,7 @@ from flows.changes import changelog_markdown, release_changes
 from flows.database import write_database, write_metadata
 from flows.dcat import build_catalog, serialize
 from flows.formats import FORMATS, render
+from flows.portal import build_portal
 from flows.settings import Settings
 
 LATEST = "latest"
@@ -129,6 +130,7 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
         _write(staging / "CHANGELOG.md", changelog_markdown(
             version, previous.name if previous else None, changes).encode("utf-8"))
         check_release(staging)  # before anything is built on the data
+        build_portal(staging, tables, catalog, resources, changes, version, created)
         write_database(staging / "opendata.db", tables, catalog)
         write_metadata(staging / "datasette.json", catalog, version)
         graph = build_catalog(catalog, settings.base_url, version, created, resources,
