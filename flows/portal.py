@@ -98,11 +98,11 @@ def _rows(frame: pd.DataFrame, limit: int) -> list[list[Any]]:
 
 def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog,
                  resources: list[dict[str, Any]], changes: dict[str, Any], version: str,
-                 created: str) -> list[str]:
+                 created: str, periods: list[tuple[int, int]] = DEFAULT_PERIODS) -> list[str]:
     """Write every page of the portal into the release folder; returns the pages written."""
     env = environment()
     municipality = catalog.package.municipality
-    reports = {f"{a}-{b}": follow_up(tables, a, b, municipality) for a, b in DEFAULT_PERIODS}
+    reports = {f"{a}-{b}": follow_up(tables, a, b, municipality) for a, b in periods}
     programme = tables["malprogram"]
     activities = tables["aktiviteter"]
     latest_year = int(activities["rapportar"].max()) if len(activities) else None

@@ -130,7 +130,8 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
         _write(staging / "CHANGELOG.md", changelog_markdown(
             version, previous.name if previous else None, changes).encode("utf-8"))
         check_release(staging)  # before anything is built on the data
-        build_portal(staging, tables, catalog, resources, changes, version, created)
+        build_portal(staging, tables, catalog, resources, changes, version, created,
+                     settings.periods)
         write_database(staging / "opendata.db", tables, catalog)
         write_metadata(staging / "datasette.json", catalog, version)
         graph = build_catalog(catalog, settings.base_url, version, created, resources,

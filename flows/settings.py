@@ -34,9 +34,21 @@ class Settings(BaseModel):
     contact_email: str = Field(
         "mailto:oppnadata@example.org",
         description="OPENDATA_CONTACT: the catalogue's contact point (mailto: IRI).")
+    report_periods: str = Field(
+        "2019-2020,2019-2022",
+        description="OPENDATA_REPORT_PERIODS: follow-up report periods, e.g. 2019-2020,2021-2022.")
     keep_releases: int = Field(
         5, ge=1, description="OPENDATA_KEEP_RELEASES: how many releases to keep in releases/."
     )
+
+    @property
+    def periods(self) -> list[tuple[int, int]]:
+        """'2019-2020,2019-2022' -> [(2019, 2020), (2019, 2022)]."""
+        found = []
+        for item in self.report_periods.split(","):
+            start, _, end = item.strip().partition("-")
+            found.append((int(start), int(end or start)))
+        return found
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -49,6 +61,7 @@ class Settings(BaseModel):
             "keep_releases": os.environ.get("OPENDATA_KEEP_RELEASES"),
             "base_url": os.environ.get("OPENDATA_BASE_URL"),
             "contact_email": os.environ.get("OPENDATA_CONTACT"),
+            "report_periods": os.environ.get("OPENDATA_REPORT_PERIODS"),
         }
         values = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
