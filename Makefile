@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench lint lock clean setup browser
+.PHONY: run test bench serve lint lock clean setup browser
 
 setup: $(STAMP)
 
@@ -28,6 +28,10 @@ $(STAMP): requirements.lock pyproject.toml
 ## Run the publish flow once on the shipped raw/ and write published/.
 run: $(STAMP)
 	$(BIN)/opendata run --raw raw --out published
+
+## Serve the publish deployment on a local Prefect server, nightly (Europe/Stockholm).
+serve: $(STAMP)
+	$(BIN)/opendata serve --raw raw --out published
 
 ## Run the whole test suite (installs Chromium for the portal tests where it can).
 test: $(STAMP) browser

@@ -31,16 +31,32 @@ def run(
     state: Annotated[Path | None, typer.Option(
         help="Mapp för senaste giltiga leveranser / folder for the last valid deliveries.")
     ] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Gör om allt, även det som inte ändrats / redo everything.")] = False,
+    wait: Annotated[float, typer.Option(
+        help="Sekunder att vänta om en annan körning pågår / seconds to wait for another "
+             "run.")] = 0.0,
+    task_runner: Annotated[str, typer.Option(
+        help="threads (standard) eller dask / threads (default) or dask.")] = "threads",
+    dask_address: Annotated[str | None, typer.Option(
+        help="Befintligt Dask-kluster, t.ex. tcp://schemalaggare:8786 / an existing Dask "
+             "cluster (default: a LocalCluster).")] = None,
 ) -> None:
     """Kör publiceringsflödet en gång / run the publish flow once.
 
     Reads raw/<år>/<förvaltning>/<rapporttyp>.<csv|xlsx|json>, validates every file, publishes
-    a release to OUT/latest and prints a summary. Exit 0 when a release was published, 1 when
-    nothing could be, 2 on usage errors.
+    a release to OUT/latest and prints a summary. Only what changed is redone (--full redoes
+    everything). Exit 0 when a release was published or nothing had changed, 1 when nothing
+    could be published (or another run holds the lock), 2 on usage errors.
 
     [bold]Exempel / example:[/bold] opendata run --raw raw --out published
+
+    [bold]Exempel / example:[/bold] opendata run --task-runner dask --dask-address tcp://h:8786
     """
     settings = Settings.from_env(raw_dir=raw, out_dir=out, reports_dir=reports, state_dir=state)
+    if task_runner not in ("threads", "dask"):
+        errors.print("[red]--task-runner är threads eller dask / is threads or dask.[/red]")
+        raise typer.Exit(2)
     if not settings.raw_dir.is_dir():
         errors.print(f"[red]Mappen {settings.raw_dir} finns inte / the folder does not exist.[/red]"
                      " Ange --raw MAPP / give --raw DIR.")
@@ -64,8 +80,16 @@ def run(
                 status.update(f"Publicerade release / published release {detail}")
 
         progress.listen(show)
+        flow = publish_open_data
+        if task_runner == "dask":
+            from prefect_dask import DaskTaskRunner
+
+            flow = publish_open_data.with_options(task_runner=DaskTaskRunner(
+                address=dask_address) if dask_address else DaskTaskRunner(
+                cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
         try:
-            state = publish_open_data(raw_dir=settings.raw_dir, out_dir=settings.out_dir,
+            state = flow(raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full,
+                         wait_for_lock=wait,
                                       reports_dir=settings.reports_dir,
                                       schemas_dir=settings.schemas_dir,
                                       state_dir=settings.state_dir,
@@ -73,9 +97,15 @@ def run(
         finally:
             progress.listen(None)
     summary = state.result(raise_on_failure=False)
-    if isinstance(summary, BaseException):
-        errors.print(f"[red]Flödet misslyckades / the flow failed:[/red] {summary}")
+    if isinstance(summary, BaseException) or summary is None:
+        errors.print(f"[red]Flödet avbröts / the flow stopped:[/red] {state.message}")
         raise typer.Exit(1)
+    if summary.unchanged_since:
+        console.print(f"Inget har ändrats sedan release {summary.unchanged_since}: "
+                      f"{settings.out_dir / 'latest'} är oförändrad. / Nothing changed since "
+                      f"release {summary.unchanged_since}; latest is unchanged (--full redoes "
+                      "everything).")
+        return
     print_summary(summary)
     for file in summary.files:
         if file.kept_from:
@@ -175,6 +205,75 @@ def validate(
         for result in results:
             print_file_verdict(result)
     raise typer.Exit(0 if valid else 1)
+
+
+@app.command()
+def serve(
+    raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    cron: Annotated[str, typer.Option(help="Schema / schedule (cron).")] = "0 2 * * *",
+    timezone: Annotated[str, typer.Option(help="Tidszon / time zone.")] = "Europe/Stockholm",
+    host: Annotated[str, typer.Option(help="Prefect-serverns adress / server host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Prefect-serverns port / server port.")] = 4200,
+    name: Annotated[str, typer.Option(help="Deploymentens namn / deployment name.")] =
+        "nattlig-publicering",
+) -> None:
+    """Schemalagd publicering på en Prefect-server / scheduled publishing on a Prefect server.
+
+    Starts a local Prefect server (SQLite under PREFECT_HOME; PostgreSQL when
+    PREFECT_API_DATABASE_CONNECTION_URL is set) unless PREFECT_API_URL points at one, and
+    serves the publish deployment on the cron schedule (default nightly at 02:00,
+    Europe/Stockholm). Stop with Ctrl-C.
+
+    [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
+    """
+    import os
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    settings = Settings.from_env(raw_dir=raw, out_dir=out)
+    configure_prefect_environment()
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        api = f"http://{host}:{port}/api"
+        console.print(f"Startar Prefect-servern / starting the Prefect server: {api}",
+                      highlight=False)
+        server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start",
+                                   "--host", host, "--port", str(port)],
+                                  start_new_session=True)
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                with urllib.request.urlopen(f"{api}/health", timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                errors.print("[red]Prefect-servern startade inte / the server did not "
+                             "start.[/red]")
+                raise typer.Exit(1)
+            time.sleep(0.5)
+        os.environ["PREFECT_API_URL"] = api
+    from prefect.schedules import Cron
+
+    from flows.pipeline import publish_open_data
+
+    parameters = {"raw_dir": str(settings.raw_dir.resolve()),
+                  "out_dir": str(settings.out_dir.resolve()),
+                  "reports_dir": str(settings.reports_dir.resolve()),
+                  "state_dir": str(settings.state_dir.resolve()),
+                  "schemas_dir": str(settings.schemas_dir.resolve()),
+                  "keep_releases": settings.keep_releases, "wait_for_lock": 600.0}
+    try:
+        publish_open_data.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
+                                parameters=parameters)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
 
 
 @app.command()

@@ -5,6 +5,7 @@ serves the latest release with Datasette (JSON API, SQL, CSV export)."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +24,26 @@ def free_text(field: Any) -> bool:
         not field.name.endswith("_id")
 
 
-def write_database(path: Path, tables: dict[str, pd.DataFrame], catalog: Catalog) -> None:
-    database = sqlite_utils.Database(path, recreate=True)
-    for dataset_id, frame in tables.items():
+def write_database(path: Path, tables: dict[str, pd.DataFrame], catalog: Catalog,
+                   previous: Path | None = None, changed: list[str] | None = None) -> None:
+    """All tables, or - given the previous release's database - a copy of it with only the
+    changed datasets' tables written again."""
+    if previous is not None and previous.is_file() and changed is not None:
+        shutil.copyfile(previous, path)
+        database = sqlite_utils.Database(path)
+        existing = {n for n in database.table_names() if "_fts" not in n}
+        todo = [d for d in tables if d in changed or d not in existing]
+        for dataset_id in [*todo, *(existing - set(tables))]:
+            table = database.table(dataset_id)
+            if table.exists():
+                if table.detect_fts():
+                    table.disable_fts()
+                table.drop()
+    else:
+        database = sqlite_utils.Database(path, recreate=True)
+        todo = list(tables)
+    for dataset_id in todo:
+        frame = tables[dataset_id]
         schema = catalog.schema(dataset_id)
         columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
         rows = [{name: _sql_value(value) for name, value in zip(frame.columns, row, strict=True)}

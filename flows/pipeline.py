@@ -4,10 +4,11 @@ Tasks wrap the plain steps; the flow only wires them. Nothing is cached yet (NO_
 run recomputes from raw/.
 """
 
-from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow, get_run_logger, task, unmapped
@@ -19,7 +20,10 @@ from flows import progress
 from flows.catalog import DEFAULT_SCHEMAS, load_catalog
 from flows.discover import Discovery, RawFile, discover
 from flows.errors import Problem
+from flows.fingerprint import context_hash, inputs_hash, validation_key
+from flows.lock import RunInProgress, run_lock
 from flows.publish import PublishError, Release, write_release
+from flows.settings import Settings
 from flows.state import keep_earlier_deliveries, save_accepted
 from flows.summary import RunSummary, department_reports, file_summaries, write_reports
 from flows.transform import build_tables, merge_duplicates, read_codelists
@@ -39,8 +43,15 @@ def check_reference_data(schemas_dir: Path) -> list[Problem]:
     return read_codelists(load_catalog(schemas_dir))[1]
 
 
-@task(cache_policy=NO_CACHE, task_run_name="validate-{raw.name}")
-def validate_report(raw: RawFile, schemas_dir: Path) -> ValidatedFile:
+def _validation_cache_key(context: Any, parameters: dict[str, Any]) -> str:
+    raw = parameters["raw"]
+    return validation_key(raw.path, raw.name, parameters["context"])
+
+
+@task(cache_key_fn=_validation_cache_key, persist_result=True,
+      task_run_name="validate-{raw.name}")
+def validate_report(raw: RawFile, schemas_dir: Path, context: str) -> ValidatedFile:
+    """Read and validate one file; cached by the file's content, schemas and code."""
     result = check_file(raw, load_catalog(schemas_dir))
     progress.report("validated", raw.name)
     return result
@@ -57,11 +68,22 @@ def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, stat
 
 
 @task(cache_policy=NO_CACHE)
+def unchanged_since(out_dir: Path, inputs: str) -> str | None:
+    """The version of the latest release if it was made from exactly these inputs."""
+    descriptor = Path(out_dir) / "latest" / "datapackage.json"
+    if not descriptor.is_file():
+        return None
+    package = json.loads(descriptor.read_text(encoding="utf-8"))
+    return package.get("version") if package.get("inputs") == inputs else None
+
+
+@task(cache_policy=NO_CACHE)
 def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir: Path,
-                    keep: int) -> Release | str:
+                    keep: int, inputs: str) -> Release | str:
     """The release, or why it did not validate (latest is then left as it was)."""
     try:
-        release = write_release(tables, load_catalog(schemas_dir), out_dir, keep=keep)
+        release = write_release(tables, load_catalog(schemas_dir), out_dir, keep=keep,
+                                inputs=inputs)
     except PublishError as error:
         get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
                                error.errors[:20])
@@ -94,26 +116,72 @@ def write_run_reports(summary: RunSummary, reports_dir: Path) -> Path:
     return folder
 
 
-@flow(name="publicera-oppna-data", flow_run_name="publicering-{raw_dir}",
-      log_prints=True, validate_parameters=True)
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    raw = Path(flow_run.parameters.get("raw_dir", "raw"))
+    return f"publicering-{raw.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M}"
+
+
+@flow(name="publicera-oppna-data", flow_run_name=_run_name, log_prints=True,
+      validate_parameters=True)
 def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("published"),
                       reports_dir: Path = Path("reports"), schemas_dir: Path = DEFAULT_SCHEMAS,
-                      state_dir: Path = Path("state"), keep_releases: int = 5) -> State:
-    """Publish Aneby's open data from the department reports in raw_dir."""
+                      state_dir: Path = Path("state"), keep_releases: int = 5,
+                      full: bool = False, wait_for_lock: float = 0.0) -> State:
+    """Publish Aneby's open data from the department reports in raw_dir.
+
+    Only what changed is redone: a run whose inputs (every file's content, the schemas, the
+    code, the output settings) equal the latest release's does nothing more; a changed file
+    is validated again while unchanged ones come from the cache. full=True redoes all."""
     logger = get_run_logger()
+    try:
+        with run_lock(out_dir, wait_for_lock):
+            summary = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
+                               keep_releases, full, logger)
+    except RunInProgress as busy:
+        logger.error(str(busy))
+        return Failed(message=str(busy))
+    if summary.unchanged_since:
+        return Completed(message=f"Oförändrad / unchanged: {summary.unchanged_since}",
+                         data=summary)
+    if summary.release is None:
+        logger.error("Ingen release publicerades: %s", summary.reason)
+        return Failed(message=summary.reason, data=summary)
+    return Completed(message=f"Release {summary.release.version}", data=summary)
+
+
+def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
+             state_dir: Path, keep_releases: int, full: bool, logger: Any) -> RunSummary:
     reference = check_reference_data(schemas_dir)
     found = discover_reports(raw_dir, schemas_dir)
-    results = [future.result() for future in validate_report.map(found.files, unmapped(schemas_dir))]
+    context = context_hash(schemas_dir)
+    settings = Settings.from_env()
+    inputs = inputs_hash({f.name: f.path for f in found.files}, context, {
+        "base_url": settings.base_url, "contact": settings.contact_email,
+        "periods": settings.report_periods, "rejected": [p.file for p in found.rejected]})
+    previous = None if full else unchanged_since(out_dir, inputs)
+    if previous:
+        logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",
+                    previous)
+        progress.report("unchanged", previous)
+        summary = RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
+                             reason=None, files=[], reference_problems=reference,
+                             finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return summary
+    validate = validate_report.with_options(refresh_cache=True) if full else validate_report
+    results = [future.result() for future in
+               validate.map(found.files, unmapped(schemas_dir), unmapped(context))]
     merged, tables = build_published_tables(results, schemas_dir, state_dir)
     files = file_summaries(found, merged)
     reason, release = None, None
     if any(p.severity == "error" for p in reference):
         reason = ("Kodlistorna i schemas/codelists har fel / the codelists are invalid: "
                   + "; ".join(p.message_en for p in reference if p.severity == "error")[:500])
-    elif not any(f.rows_published for f in files):
+    elif not any(f.rows_published or f.rows_kept for f in files):
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
-        outcome = publish_release(tables, out_dir, schemas_dir, keep_releases)
+        outcome = publish_release(tables, out_dir, schemas_dir, keep_releases, inputs)
         if isinstance(outcome, str):
             reason = f"Publiceringen validerade inte / {outcome}"
         else:
@@ -123,10 +191,16 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
                          release=release, files=files, reference_problems=reference,
                          finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     folder = write_run_reports(summary, reports_dir)
+    if release is not None:
+        create_markdown_artifact(
+            key="publicering", description="Senaste publiceringen / the latest release",
+            markdown=(f"# Release {release.version}\n\n"
+                      f"- Mapp / folder: `{release.path}`\n"
+                      f"- Data Package: `{release.path / 'datapackage.json'}`\n"
+                      f"- Portal: `{release.path / 'index.html'}`\n"
+                      f"- Rader per dataset / rows per dataset: "
+                      + ", ".join(f"{k} {v}" for k, v in release.rows.items())))
     logger.info("Filer %d, rader lästa %d, publicerade %d, avvisade %d; rapport i %s",
                 len(files), summary.rows_read, summary.rows_published, summary.rows_rejected,
                 folder)
-    if release is None:
-        logger.error("Ingen release publicerades: %s", reason)
-        return Failed(message=reason, data=summary)
-    return Completed(message=f"Release {release.version}", data=summary)
+    return summary

@@ -78,7 +78,7 @@ def package_descriptor(catalog: Catalog, version: str, created: str,
 
 def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Path,
                   keep: int = 5, now: dt.datetime | None = None,
-                  settings: Settings | None = None) -> Release:
+                  settings: Settings | None = None, inputs: str | None = None) -> Release:
     settings = settings or Settings.from_env()
     out_dir = Path(out_dir)
     releases = out_dir / RELEASES
@@ -89,16 +89,25 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
     staging = releases / f".{version}.partial"
     for stale in releases.glob(".*.partial"):  # left by a publish that was killed
         shutil.rmtree(stale, ignore_errors=True)
+    previous = current_release(out_dir)
+    before = _resources(previous)
     try:
-        resources, csv_data = [], {}
+        resources, csv_data, changed = [], {}, []
         for dataset_id, frame in tables.items():
             spec = catalog.datasets[dataset_id]
             files = {}
+            plain = render("csv", frame, dataset_id)
+            reused = _reuse(previous, before.get(dataset_id), plain, staging, catalog,
+                            dataset_id)
+            if reused is None:
+                changed.append(dataset_id)
             for format_id, (suffix, mediatype) in FORMATS.items():
                 path = f"{dataset_id}/{dataset_id}{suffix}"
+                stats = reused[format_id] if reused else _write(
+                    staging / path, plain if format_id == "csv" else
+                    render(format_id, frame, dataset_id))
                 files[format_id] = {"path": path, "format": format_id, "mediatype": mediatype,
-                                    **_write(staging / path,
-                                             render(format_id, frame, dataset_id))}
+                                    **stats}
             stats = {k: files["csv"][k] for k in ("bytes", "hash")}
             _write(staging / dataset_id / f"{dataset_id}.schema.json", (json.dumps(
                 catalog.schema_descriptor(dataset_id), ensure_ascii=False, indent=2)
@@ -119,9 +128,10 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
                 "schema": catalog.schema_descriptor(dataset_id),
             })
         descriptor = package_descriptor(catalog, version, created, resources)
+        if inputs:
+            descriptor["inputs"] = inputs  # sha256 of what the release was made from
         _write(staging / "datapackage.json",
                (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-        previous = current_release(out_dir)
         changes = release_changes(previous, csv_data, {
             d: list(catalog.schema(d).primary_key) for d in tables})
         _write(staging / "changes.json", (json.dumps(
@@ -129,10 +139,11 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
              "datasets": changes}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         _write(staging / "CHANGELOG.md", changelog_markdown(
             version, previous.name if previous else None, changes).encode("utf-8"))
-        check_release(staging)  # before anything is built on the data
+        check_release(staging, None if previous is None else changed)  # before building on it
         build_portal(staging, tables, catalog, resources, changes, version, created,
                      settings.periods)
-        write_database(staging / "opendata.db", tables, catalog)
+        write_database(staging / "opendata.db", tables, catalog,
+                       previous / "opendata.db" if previous else None, changed)
         write_metadata(staging / "datasette.json", catalog, version)
         graph = build_catalog(catalog, settings.base_url, version, created, resources,
                               settings.contact_email)
@@ -162,12 +173,45 @@ def write_checksums(folder: Path) -> None:
     (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def check_release(folder: Path) -> None:
-    """Frictionless validates the whole Data Package (types, keys, foreign keys, bytes, hash)."""
+def check_release(folder: Path, only: list[str] | None = None) -> None:
+    """Frictionless validates the Data Package (types, keys, foreign keys, bytes, hash): all of
+    it, or the resources that changed since the previous, already validated, release (their
+    foreign keys are still checked against the whole package)."""
     package = Package(str(folder / "datapackage.json"))
-    report = package.validate(limit_errors=10**9)  # never truncate at the default 1000
-    if not report.valid:
-        raise PublishError(report.flatten(["taskName", "rowNumber", "fieldName", "type", "note"]))
+    if only is None:
+        reports = [package.validate(limit_errors=10**9)]  # never truncate at 1000
+    else:
+        reports = [package.get_resource(name).validate(limit_errors=10**9) for name in only]
+    for report in reports:
+        if not report.valid:
+            raise PublishError(report.flatten(["taskName", "rowNumber", "fieldName", "type",
+                                               "note"]))
+
+
+def _resources(release: Path | None) -> dict[str, dict[str, Any]]:
+    if release is None or not (release / "datapackage.json").is_file():
+        return {}
+    descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    return {r["name"]: r for r in descriptor.get("resources", [])}
+
+
+def _reuse(previous: Path | None, resource: dict[str, Any] | None, plain: bytes,
+           staging: Path, catalog: Catalog, dataset_id: str) -> dict[str, dict] | None:
+    """A dataset whose rows and schema did not change since the previous release keeps its
+    files (hard links: same bytes, no work); None when it must be written."""
+    if previous is None or resource is None or resource.get("schema") != \
+            catalog.schema_descriptor(dataset_id) or \
+            resource.get("hash") != f"sha256:{hashlib.sha256(plain).hexdigest()}":
+        return None
+    items = {"csv": resource, **{a["format"]: a for a in resource.get("alternates", [])}}
+    if set(items) != set(FORMATS) or not all((previous / i["path"]).is_file()
+                                             for i in items.values()):
+        return None
+    (staging / dataset_id).mkdir(parents=True, exist_ok=True)
+    for item in items.values():
+        os.link(previous / item["path"], staging / item["path"])
+    return {format_id: {"bytes": item["bytes"], "hash": item["hash"]}
+            for format_id, item in items.items()}
 
 
 def switch_latest(out_dir: Path, release: Path) -> None:

@@ -40,6 +40,7 @@ class RunSummary(BaseModel):
     finished: str
     published: bool
     reason: str | None = None  # why nothing was published
+    unchanged_since: str | None = None  # nothing changed since this release: nothing redone
     release: Release | None = None
     files: list[FileSummary]
     reference_problems: list[Problem] = []  # in the codelists maintained with the code
