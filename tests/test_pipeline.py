@@ -1,6 +1,7 @@
 """End-to-end: the real Prefect flow on real files, under one session-wide Prefect harness."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,8 @@ def run_flow(raw: Path, tmp_path: Path):
     from flows.pipeline import publish_open_data
 
     state = publish_open_data(raw_dir=raw, out_dir=tmp_path / "published",
-                              reports_dir=tmp_path / "reports", return_state=True)
+                              reports_dir=tmp_path / "reports", state_dir=tmp_path / "state",
+                              return_state=True)
     return state, state.result(raise_on_failure=False)
 
 
@@ -112,6 +114,7 @@ def test_nothing_valid_publishes_nothing_and_leaves_latest(tmp_path, deliver):
     state, first = run_flow(RAW, tmp_path)
     assert state.is_completed()
     deliver("2020/social/aktiviteter.csv", "fel,kolumner\n1,2\n")
+    shutil.rmtree(tmp_path / "state")  # no earlier valid delivery to fall back on
     state, summary = run_flow(deliver.root, tmp_path)
     assert state.is_failed()
     assert not summary.published and "Inga giltiga rader" in summary.reason
@@ -121,7 +124,8 @@ def test_nothing_valid_publishes_nothing_and_leaves_latest(tmp_path, deliver):
 
 def test_opendata_run_prints_the_summary_and_exits_0(tmp_path, raw_copy):
     result = CliRunner().invoke(app, ["run", "--raw", str(raw_copy), "--out",
-                                      str(tmp_path / "out"), "--reports", str(tmp_path / "rep")])
+                                      str(tmp_path / "out"), "--reports", str(tmp_path / "rep"),
+                                      "--state", str(tmp_path / "state")])
     assert result.exit_code == 0, result.output
     assert "Sammanfattning / summary" in result.output
     assert "2020/social/ekonomi.xlsx" in result.output
@@ -131,7 +135,8 @@ def test_opendata_run_prints_the_summary_and_exits_0(tmp_path, raw_copy):
 def test_opendata_run_exits_1_when_nothing_could_be_published(tmp_path, deliver):
     deliver("2020/social/aktiviteter.csv", "")
     result = CliRunner().invoke(app, ["run", "--raw", str(deliver.root), "--out",
-                                      str(tmp_path / "out"), "--reports", str(tmp_path / "rep")])
+                                      str(tmp_path / "out"), "--reports", str(tmp_path / "rep"),
+                                      "--state", str(tmp_path / "state")])
     assert result.exit_code == 1
     assert "Ingen release publicerades" in result.output
     assert not (tmp_path / "out" / "latest").exists()
