@@ -33,6 +33,9 @@ def run(
     ] = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Gör om allt, även det som inte ändrats / redo everything.")] = False,
+    source: Annotated[str | None, typer.Option(
+        help="Hämta rapporterna från en URL (fsspec: en mapp, s3://, sftp://, https://) till "
+             "--raw / pull the reports from a URL into --raw.")] = None,
     wait: Annotated[float, typer.Option(
         help="Sekunder att vänta om en annan körning pågår / seconds to wait for another "
              "run.")] = 0.0,
@@ -57,6 +60,9 @@ def run(
     if task_runner not in ("threads", "dask"):
         errors.print("[red]--task-runner är threads eller dask / is threads or dask.[/red]")
         raise typer.Exit(2)
+    source = source or settings.source
+    if source:
+        settings.raw_dir.mkdir(parents=True, exist_ok=True)
     if not settings.raw_dir.is_dir():
         errors.print(f"[red]Mappen {settings.raw_dir} finns inte / the folder does not exist.[/red]"
                      " Ange --raw MAPP / give --raw DIR.")
@@ -89,6 +95,7 @@ def run(
                 cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
         try:
             state = flow(raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full,
+                         source=source,
                          wait_for_lock=wait,
                                       reports_dir=settings.reports_dir,
                                       schemas_dir=settings.schemas_dir,

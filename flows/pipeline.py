@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
+from prefect.tasks import exponential_backoff
 
 from flows import progress
 from flows.catalog import DEFAULT_SCHEMAS, load_catalog
@@ -24,6 +25,7 @@ from flows.fingerprint import context_hash, inputs_hash, validation_key
 from flows.lock import RunInProgress, run_lock
 from flows.publish import PublishError, Release, write_release
 from flows.settings import Settings
+from flows.sources import Pulled, SourceError, is_transient, pull
 from flows.state import keep_earlier_deliveries, save_accepted
 from flows.summary import RunSummary, department_reports, file_summaries, write_reports
 from flows.transform import build_tables, merge_duplicates, read_codelists
@@ -35,6 +37,27 @@ def discover_reports(raw_dir: Path, schemas_dir: Path) -> Discovery:
     found = discover(raw_dir, load_catalog(schemas_dir))
     progress.report("discovered", str(len(found.files)))
     return found
+
+
+def _retry_transient(task: Any, task_run: Any, state: State) -> bool:
+    try:
+        state.result()
+    except SourceError:
+        return False
+    except Exception as error:
+        return is_transient(error)
+    return False
+
+
+@task(cache_policy=NO_CACHE, retries=4, retry_delay_seconds=exponential_backoff(2),
+      retry_condition_fn=_retry_transient)
+def pull_reports(source: str, mirror: Path) -> Pulled:
+    """Copy the reports from the source into the local mirror; transient errors retry with
+    back-off, permanent ones fail at once."""
+    pulled = pull(source, mirror)
+    get_run_logger().info("Hämtade %d filer från %s: %d nya/ändrade, %d borttagna",
+                          pulled.files, source, len(pulled.updated), len(pulled.removed))
+    return pulled
 
 
 @task(cache_policy=NO_CACHE)
@@ -128,7 +151,8 @@ def _run_name() -> str:
 def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("published"),
                       reports_dir: Path = Path("reports"), schemas_dir: Path = DEFAULT_SCHEMAS,
                       state_dir: Path = Path("state"), keep_releases: int = 5,
-                      full: bool = False, wait_for_lock: float = 0.0) -> State:
+                      full: bool = False, wait_for_lock: float = 0.0,
+                      source: str | None = None) -> State:
     """Publish Aneby's open data from the department reports in raw_dir.
 
     Only what changed is redone: a run whose inputs (every file's content, the schemas, the
@@ -137,6 +161,13 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
     logger = get_run_logger()
     try:
         with run_lock(out_dir, wait_for_lock):
+            if source:
+                try:
+                    pull_reports(source, raw_dir)
+                except Exception as error:
+                    reason = f"Källan kunde inte hämtas / the source could not be pulled: {error}"
+                    logger.error(reason)
+                    return Failed(message=reason)
             summary = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
                                keep_releases, full, logger)
     except RunInProgress as busy:

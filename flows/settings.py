@@ -19,6 +19,8 @@ class Settings(BaseModel):
 
     raw_dir: Path = Field(Path("raw"), description="OPENDATA_RAW: department reports, read only.")
     out_dir: Path = Field(Path("published"), description="OPENDATA_OUT: where releases go.")
+    source: str | None = Field(
+        None, description="OPENDATA_SOURCE: an fsspec URL to pull the reports from into raw_dir.")
     reports_dir: Path = Field(
         Path("reports"), description="OPENDATA_REPORTS: internal run reports (never published)."
     )
@@ -55,6 +57,7 @@ class Settings(BaseModel):
         env = {
             "raw_dir": os.environ.get("OPENDATA_RAW"),
             "out_dir": os.environ.get("OPENDATA_OUT"),
+            "source": os.environ.get("OPENDATA_SOURCE"),
             "reports_dir": os.environ.get("OPENDATA_REPORTS"),
             "schemas_dir": os.environ.get("OPENDATA_SCHEMAS"),
             "state_dir": os.environ.get("OPENDATA_STATE"),
