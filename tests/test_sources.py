@@ -8,8 +8,9 @@ import threading
 
 import pytest
 
-from conftest import RAW
 from flows.sources import SourceError, pull
+
+from conftest import RAW
 
 
 def test_pull_mirrors_a_folder_url(tmp_path):
