@@ -284,6 +284,36 @@ def serve(
 
 
 @app.command()
+def kolada(
+    kpi: Annotated[list[str], typer.Option(help="Nyckeltals-id i Kolada / Kolada key figure.")],
+    out: Annotated[Path, typer.Option(help="JSON-fil att skriva / JSON file to write.")],
+    municipality: Annotated[list[str] | None, typer.Option(help="Kommunkod.")] = None,
+    years: Annotated[str, typer.Option(help="År, t.ex. 2019-2022 / years.")] = "2019-2022",
+    api: Annotated[str, typer.Option(help="Koladas API / the API's base URL.")] =
+        "https://api.kolada.se/v2",
+) -> None:
+    """Hämta nyckeltal från Kolada / fetch key figures from Kolada's API.
+
+    Writes Kolada's response shape, which the flow reads as a nyckeltal delivery, e.g. to
+    raw/2021/kommunledning/nyckeltal.json. Pages are followed; transient errors retried.
+
+    [bold]Exempel / example:[/bold] opendata kolada --kpi N00090 --years 2019-2022 --out k.json
+    """
+    from flows.kolada import KoladaError, fetch_values
+
+    start, _, end = years.partition("-")
+    try:
+        result = fetch_values(kpi, municipality or ["0604"],
+                              list(range(int(start), int(end or start) + 1)), api=api)
+    except (KoladaError, OSError) as error:
+        errors.print(f"[red]{error}[/red]")
+        raise typer.Exit(1) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    console.print(f"{result['count']} värden / values -> {out}", highlight=False)
+
+
+@app.command()
 def browse(
     out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
     host: Annotated[str, typer.Option(help="Adress / host.")] = "127.0.0.1",
