@@ -1,7 +1,8 @@
 """Incremental runs: how much of a full run does a run with nothing changed, and one with one
 changed department file, redo? Runs the real flow (one temporary Prefect server for all runs)
 on the shipped raw/ with national-scale key-figure files (290 municipalities x the programme's
-key figures x 3 genders per year) and prints the times and the ratios.
+key figures x 3 genders per year) and prints the times and the ratios, and compares a full
+run on threads with one on a local Dask cluster.
 
     python benchmarks/incremental.py
 """
@@ -76,10 +77,25 @@ def main() -> None:
             target.write_text(text.replace(",8.4,", f",{value},"), encoding="utf-8")
             times.append(run())
         one = min(times)
+        from prefect_dask import DaskTaskRunner
+
+        dask_flow = publish_open_data.with_options(task_runner=DaskTaskRunner(
+            cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
+
+        def run_dask() -> float:
+            started = time.perf_counter()
+            state = dask_flow(raw_dir=raw, out_dir=work / "published", full=True,
+                              reports_dir=work / "reports", state_dir=work / "state",
+                              return_state=True)
+            assert state.is_completed(), state.message
+            return time.perf_counter() - started
+        dask = min(run_dask() for _ in range(2))
     print(f"raw: {len(list(raw.rglob('*.*')))} files, ~{rows:,} lines")
     print(f"full run (--full):        {full:6.2f} s")
     print(f"nothing changed:          {unchanged:6.2f} s  = {unchanged / full:.1%} of a full run")
     print(f"one file changed:         {one:6.2f} s  = {one / full:.1%} of a full run")
+    print(f"full run on Dask (2 workers, LocalCluster): {dask:6.2f} s = {dask / full:.2f}x "
+          "the threads' time")
     shutil.rmtree(work, ignore_errors=True)
 
 

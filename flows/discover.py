@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -10,6 +11,17 @@ from flows.catalog import Catalog
 from flows.errors import Problem, problem
 
 FORMATS = ("csv", "xlsx", "json")
+MAX_BYTES = int(os.environ.get("OPENDATA_MAX_FILE_MB", "200")) * 2**20
+
+
+def walk(root: Path) -> list[Path]:
+    """Every file below root, in order; symlinked folders are not followed (a symlinked file
+    is listed, and checked by the caller)."""
+    found = []
+    for folder, folders, files in os.walk(root, followlinks=False):
+        folders.sort()
+        found += [Path(folder) / name for name in files]
+    return sorted(p for p in found if p.is_file() or p.is_symlink())
 LAYOUT = "raw/<år>/<förvaltning>/<rapporttyp>.<csv|xlsx|json>"
 LAYOUT_EN = "raw/<year>/<department>/<report type>.<csv|xlsx|json>"
 
@@ -53,9 +65,26 @@ def discover(raw_dir: Path, catalog: Catalog) -> Discovery:
             f"Mappen {raw_dir} finns inte. Lägg rapporterna som {LAYOUT}.",
             f"The folder {raw_dir} does not exist. Put the reports in {LAYOUT_EN}."))
         return Discovery(files=files, rejected=rejected)
-    for path in sorted(p for p in raw_dir.rglob("*") if p.is_file()):
+    root = raw_dir.resolve()
+    for path in walk(raw_dir):
         relative = path.relative_to(raw_dir)
         if any(is_ignored(Path(part)) for part in relative.parts):
+            continue
+        if not path.resolve().is_relative_to(root):
+            rejected.append(problem(
+                "unsafe-path", relative.as_posix(),
+                "Filen är en länk till något utanför raw-mappen och läses inte. Lägg själva "
+                "filen i raw-mappen.",
+                "The file is a link to something outside the raw folder and is not read. Put "
+                "the file itself in the raw folder."))
+            continue
+        if path.stat().st_size > MAX_BYTES:
+            rejected.append(problem(
+                "file-too-large", relative.as_posix(),
+                f"Filen är större än {MAX_BYTES // 2**20} MB och läses inte. Dela upp den per "
+                "år eller förvaltning.",
+                f"The file is larger than {MAX_BYTES // 2**20} MB and is not read. Split it "
+                "by year or department.", value=path.stat().st_size))
             continue
         found = classify(path, relative.as_posix(), catalog, strict_layout=True)
         if isinstance(found, Problem):

@@ -15,6 +15,8 @@ from pydantic import BaseModel
 PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     # file level
     "bad-path": ("Filen ligger på fel plats", "File is not in the expected place"),
+    "unsafe-path": ("Länk utanför raw-mappen", "Link outside the raw folder"),
+    "file-too-large": ("Filen är för stor", "File too large"),
     "unknown-report-type": ("Okänd rapporttyp", "Unknown report type"),
     "unknown-department": ("Okänd förvaltning", "Unknown department"),
     "year-outside-programme": ("År utanför programperioden", "Year outside the programme"),
@@ -41,8 +43,10 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "year-mismatch": ("Fel år på raden", "Year does not match folder"),
     "date-order": ("Datum i fel ordning", "Dates in the wrong order"),
     "merged-cells": ("Sammanslagna celler", "Merged cells"),
+    "cell-too-long": ("För lång cell", "Cell too long"),
     "formula-without-value": ("Formel utan värde", "Formula without a value"),
     "unknown-sdg-target": ("Okänt delmål i Agenda 2030", "Unknown Agenda 2030 target"),
+    "personal-data": ("Personuppgift publiceras inte", "Personal data withheld"),
     # the codelists maintained with the code (an error here stops publishing)
     "invalid-codelist": ("Fel i en kodlista", "Invalid codelist"),
     "unknown-mapped-object": ("Kopplingen gäller ett okänt objekt", "Mapping names an unknown object"),
@@ -53,7 +57,8 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
 }
 
 FILE_LEVEL = {
-    "bad-path", "unknown-report-type", "unknown-department", "year-outside-programme",
+    "bad-path", "unsafe-path", "file-too-large", "unknown-report-type", "unknown-department",
+    "year-outside-programme",
     "unsupported-format", "unreadable-file", "empty-file", "missing-label", "extra-label",
     "duplicate-label", "blank-label", "strict-file-rejected", "no-rows",
 }

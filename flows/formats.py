@@ -17,6 +17,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 FIXED_TIME = dt.datetime(2000, 1, 1)  # inside XLSX files, instead of the time of the run
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe
+    (OWASP's advice for CSV injection); numbers, dates and other text are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 def cell_text(value: Any) -> str:
     """One canonical text per value: ISO dates, '.' decimals, integral numbers without '.0'."""
@@ -52,7 +61,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(frame.columns)
-    writer.writerows([cell_text(v) for v in row] for row in records(frame))
+    writer.writerows([cell_text(neutralised(v)) for v in row] for row in records(frame))
     return buffer.getvalue().encode("utf-8")
 
 
@@ -70,7 +79,7 @@ def excel_csv_bytes(frame: pd.DataFrame) -> bytes:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(frame.columns)
     numeric = [pd.api.types.is_float_dtype(frame[c].dtype) for c in frame.columns]
-    writer.writerows([cell_text(v).replace(".", ",") if is_number else cell_text(v)
+    writer.writerows([cell_text(v).replace(".", ",") if is_number else cell_text(neutralised(v))
                       for v, is_number in zip(row, numeric, strict=True)]
                      for row in records(frame))
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
@@ -85,7 +94,7 @@ def xlsx_bytes(frame: pd.DataFrame, sheet: str) -> bytes:
     worksheet.title = sheet[:31]
     worksheet.append(list(frame.columns))
     for row in records(frame):
-        worksheet.append([xlsx_value(v) for v in row])
+        worksheet.append([neutralised(xlsx_value(v)) for v in row])
     worksheet.freeze_panes = "A2"
     book.properties.created = book.properties.modified = FIXED_TIME
     buffer = io.BytesIO()

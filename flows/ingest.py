@@ -23,6 +23,9 @@ from flows.errors import Problem, problem
 from flows.labels import normalize_label
 
 DELIMITERS = ",;\t"
+MAX_CELL = 10_000  # characters: longer cells are rejected per row, not read into the data
+MAX_UNZIPPED = 200 * 2**20  # an .xlsx that unpacks to more is refused (decompression bomb)
+csv.field_size_limit(16 * 2**20)
 HEADER_SEARCH_ROWS = 15
 
 
@@ -66,7 +69,7 @@ def read_report(raw: RawFile, labels: dict[str, str] | None = None) -> RawTable 
         return problem("empty-file", raw.name,
                        "Filen saknar rubrikrad. Första raden ska ha kolumnnamnen.",
                        "The file has no header row. The first row must hold the column names.")
-    return table
+    return table.model_copy(update={"problems": table.problems + too_long(table, raw.name)})
 
 
 def _unreadable(raw: RawFile, sv: str, en: str) -> Problem:
@@ -138,6 +141,21 @@ def read_csv(data: bytes, labels: dict[str, str]) -> RawTable:
     return table.model_copy(update={"encoding": encoding, "delimiter": delimiter})
 
 
+def too_long(table: RawTable, name: str = "") -> list[Problem]:
+    """Cells longer than MAX_CELL characters: the row is rejected, the cell cut in reports."""
+    found = []
+    for number, row in zip(table.row_numbers, table.rows, strict=True):
+        for index, cell in enumerate(row):
+            if isinstance(cell, str) and len(cell) > MAX_CELL:
+                field = table.header[index] if index < len(table.header) else None
+                found.append(problem(
+                    "cell-too-long", name,
+                    f"Cellen har {len(cell)} tecken; högst {MAX_CELL} tas emot. Korta texten.",
+                    f"The cell has {len(cell)} characters; at most {MAX_CELL} are accepted. "
+                    "Shorten the text.", row=number, field=field, value=cell[:40]))
+    return found
+
+
 def split_header(records: list[list[Any]], numbers: list[int], labels: dict[str, str]
                  ) -> RawTable:
     """The header is the first row among the first rows whose cells are mostly known labels
@@ -162,8 +180,19 @@ def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> RawT
     from openpyxl import load_workbook  # only when an Excel file arrives
 
     try:
+        import zipfile
+
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+        if unpacked > MAX_UNZIPPED:
+            raise UnreadableError(
+                f"Excel-filen packas upp till {unpacked // 2**20} MB (högst "
+                f"{MAX_UNZIPPED // 2**20} MB)", f"the workbook unpacks to {unpacked // 2**20} "
+                f"MB (at most {MAX_UNZIPPED // 2**20} MB)")
         values_book = load_workbook(path, data_only=True)
         formula_book = load_workbook(path, data_only=False)
+    except UnreadableError:
+        raise
     except Exception as error:  # openpyxl raises many kinds for a broken workbook
         raise UnreadableError("Excel-filen är skadad eller inte en .xlsx-fil",
                               f"the Excel file is damaged or not .xlsx ({type(error).__name__})"

@@ -184,7 +184,6 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
 
 def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
              state_dir: Path, keep_releases: int, full: bool, logger: Any) -> RunSummary:
-    reference = check_reference_data(schemas_dir)
     found = discover_reports(raw_dir, schemas_dir)
     context = context_hash(schemas_dir)
     settings = Settings.from_env()
@@ -197,9 +196,10 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
                     previous)
         progress.report("unchanged", previous)
         summary = RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
-                             reason=None, files=[], reference_problems=reference,
+                             reason=None, files=[],
                              finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
         return summary
+    reference = check_reference_data(schemas_dir)  # part of the inputs: checked when they change
     validate = validate_report.with_options(refresh_cache=True) if full else validate_report
     results = [future.result() for future in
                validate.map(found.files, unmapped(schemas_dir), unmapped(context))]

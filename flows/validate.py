@@ -20,6 +20,7 @@ from flows.errors import Problem, problem
 from flows.ingest import RawTable, read_report
 from flows.labels import label_index, normalize_label
 from flows.messages import describe
+from flows.privacy import guard
 
 ROW = "_row"  # each kept record remembers its row in the delivered file
 # The header is the first row we pass. Without saying so, Frictionless guesses the header row
@@ -105,6 +106,8 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
     missing = [field.name for field in schema.fields if field.name not in present]
     sdg_goals = targets_by_goal(catalog.codes("sdg_delmal")) if any(
         isinstance(rule, SdgTargets) for rule in spec.rules) else {}
+    text_fields = {f.name: f.to_descriptor().get("privacy", "cell") for f in file_schema.fields
+                   if f.type == "string" and not {"pattern", "enum"} & set(f.constraints)}
     untrusted: dict[int, list[Problem]] = {}
     for found in table.problems:
         untrusted.setdefault(found.row, []).append(found)
@@ -122,6 +125,10 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
             record = row.to_dict()
             if not problems:
                 problems = check_rules(spec, raw, number, record, sdg_goals)
+            if not problems:
+                withheld = withhold_personal(raw.name, number, record, text_fields)
+                result.problems.extend(p for p in withheld if p.severity == "warning")
+                problems = [p for p in withheld if p.severity == "error"]
             if problems:
                 result.problems.extend(problems)
                 result.rejected_rows.append(number)
@@ -232,6 +239,26 @@ def map_header(file: str, header: list[str], schema: Schema) -> tuple[list[str],
                 f"The required column {field.name} is missing. Add it to the header row.",
                 field=field.name))
     return present, problems
+
+
+def withhold_personal(file: str, row: int, record: dict[str, Any],
+                      text_fields: dict[str, str]) -> list[Problem]:
+    """Personal data is never published: the cell is emptied (a warning), or - where the
+    schema says `privacy: row` - the row is rejected (an error)."""
+    found = []
+    for name, kind, masked in guard(record, text_fields):
+        whole_row = text_fields[name] == "row"
+        if not whole_row:
+            record[name] = None
+        found.append(problem(
+            "personal-data", file,
+            f"Kolumnen {name} innehåller ett {kind} ({masked}); "
+            f"{'raden' if whole_row else 'värdet'} publiceras inte. Ta bort personuppgifter ur "
+            "rapporten.",
+            f"Column {name} holds a {kind} ({masked}); the {'row' if whole_row else 'value'} "
+            "is not published. Remove personal data from the report.",
+            row=row, field=name, value=masked, severity="error" if whole_row else "warning"))
+    return found
 
 
 def check_rules(spec: DatasetSpec, raw: RawFile, row: int, record: dict[str, Any],

@@ -1,0 +1,183 @@
+"""Nothing personal leaks and no formula runs: personal data seeded into reports appears in no
+published file (any format, the portal, the database, the catalogue), the internal report
+lists each; text cells that would run as spreadsheet formulas are neutralised."""
+
+import io
+import shutil
+import sqlite3
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from flows.discover import discover
+from flows.formats import csv_bytes, excel_csv_bytes, neutralised, xlsx_bytes
+from flows.privacy import find_personal, luhn_ok
+from flows.publish import write_release
+from flows.transform import build_tables, merge_duplicates
+from flows.validate import check_file
+
+from conftest import RAW
+
+SEEDED = {
+    "personnummer": "811218-9876",
+    "personnummer (12 siffror)": "198112189876",
+    "samordningsnummer": "701063-2391",
+    "e-post": "anna.svensson@exempel.se",
+    "telefonnummer": "070-123 45 67",
+}
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("811218-9876", ["personnummer"]),
+    ("19811218-9876", ["personnummer"]),
+    ("811218+9876", ["personnummer"]),
+    ("8112189876", ["personnummer"]),
+    ("701063-2391", ["samordningsnummer"]),
+    ("811218-9875", []),  # wrong check digit
+    ("811318-9876", []),  # no 13th month
+    ("mejla a.b@c.se nu", ["e-post"]),
+    ("tel +46 70 123 45 67", ["telefonnummer"]),
+    ("tel 036-10 20 30", ["telefonnummer"]),
+    ("Mellan 2019-01-01 och 2021-12-31, kommun 0604, 1 250 000 kr", []),
+])
+def test_personal_data_is_found_and_nothing_else(text, kinds):
+    assert [kind for kind, _ in find_personal(text)] == kinds
+
+
+def test_luhn():
+    assert luhn_ok("8112189876") and not luhn_ok("8112189875")
+
+
+def test_formula_cells_are_neutralised_and_numbers_stay_numbers():
+    frame = pd.DataFrame({"text": pd.Series(["=1+1", "+46", "-x", "@SUM(A1)", "\tx", "ok"],
+                                            dtype="string"),
+                          "number": pd.Series([-1.5, 2.0, -3.0, 0.0, 1.0, 5.0], dtype="Float64")})
+    assert neutralised(-1.5) == -1.5 and neutralised("ok") == "ok"
+    plain = pd.read_csv(io.BytesIO(csv_bytes(frame)), dtype=str)
+    assert list(plain.text) == ["'=1+1", "'+46", "'-x", "'@SUM(A1)", "'\tx", "ok"]
+    assert list(plain.number) == ["-1.5", "2", "-3", "0", "1", "5"]
+    excel = pd.read_csv(io.BytesIO(excel_csv_bytes(frame)), sep=";", dtype=str,
+                        encoding="utf-8-sig")
+    assert excel.text[0] == "'=1+1" and excel.number[0] == "-1,5"
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(frame, "t"))).active
+    assert sheet["A2"].value == "'=1+1" and sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == -1.5 and sheet["B2"].data_type == "n"
+
+
+def to_csv_line(cells):
+    buffer = io.StringIO()
+    __import__("csv").writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def seeded_release(tmp_path_factory, catalog):
+    tmp = tmp_path_factory.mktemp("privacy")
+    raw = tmp / "raw"
+    shutil.copytree(RAW, raw)
+    target = raw / "2021" / "social" / "aktiviteter.csv"
+    lines = target.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    column = header.index("beskrivning")
+    seeded = []
+    for number, (kind, value) in enumerate(SEEDED.items(), start=1):
+        cells = next(__import__("csv").reader([lines[number]]))
+        cells[column] = f"Kontakt för {kind}: {value}"
+        seeded.append((number + 1, kind))
+        lines[number] = to_csv_line(cells)
+    cells = next(__import__("csv").reader([lines[-1]]))
+    cells[header.index("titel")] = '=HYPERLINK("http://x")'
+    lines[-1] = to_csv_line(cells)
+    target.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    found = discover(raw, catalog)
+    results = merge_duplicates([check_file(f, catalog) for f in found.files], catalog)
+    release = write_release(build_tables(results, catalog), catalog, tmp / "out")
+    return release, results, seeded
+
+
+def test_seeded_personal_data_appears_in_no_published_file(seeded_release):
+    release, _, _ = seeded_release
+    needles = [v for v in SEEDED.values()] + ["8112189876", "anna.svensson"]
+    for path in release.path.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.suffix == ".xlsx":
+            text = " ".join(str(c.value) for row in load_workbook(path).active.iter_rows()
+                            for c in row)
+        elif path.suffix == ".parquet":
+            text = pd.read_parquet(path).to_csv()
+        elif path.suffix == ".db":
+            with sqlite3.connect(path) as db:
+                text = " ".join(str(row) for table, in db.execute(
+                    "select name from sqlite_master where type='table'")
+                    for row in db.execute(f'select * from "{table}"'))
+        else:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        for needle in needles:
+            assert needle not in text, (path, needle)
+
+
+def test_the_internal_report_lists_every_withheld_value(seeded_release):
+    _, results, seeded = seeded_release
+    [result] = [r for r in results if r.file == "2021/social/aktiviteter.csv"]
+    found = [(p.row, p.field, p.type) for p in result.problems if p.type == "personal-data"]
+    assert found == [(row, "beskrivning", "personal-data") for row, _ in seeded]
+    assert all("****" in p.value or "***" in p.value for p in result.problems
+               if p.type == "personal-data")
+    assert result.rows_published == result.rows_read  # the cells are withheld, not the rows
+
+
+def test_a_formula_title_is_neutralised_in_csv_and_xlsx(seeded_release):
+    release, _, _ = seeded_release
+    plain = pd.read_csv(release.path / "aktiviteter" / "aktiviteter.csv", dtype=str)
+    assert "'=HYPERLINK(\"http://x\")" in set(plain.titel)
+    sheet = load_workbook(release.path / "aktiviteter" / "aktiviteter.xlsx").active
+    assert all(not (isinstance(c.value, str) and c.value.startswith("="))
+               for row in sheet.iter_rows() for c in row)
+
+
+def test_hostile_files_are_refused_with_a_clear_error(tmp_path, catalog, monkeypatch):
+    import zipfile
+
+    from flows import discover as discovery
+    from flows.discover import RawFile
+
+    root = tmp_path / "raw"
+    (root / "2020" / "social").mkdir(parents=True)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("hemligt\n", encoding="utf-8")
+    (root / "2020" / "social" / "personal.csv").symlink_to(secret)
+    outside = tmp_path / "elsewhere"
+    (outside / "social").mkdir(parents=True)
+    (outside / "social" / "ekonomi.csv").write_text("x\n", encoding="utf-8")
+    (root / "2021").symlink_to(outside)  # a linked folder is not followed at all
+    big = root / "2020" / "social" / "fordon.csv"
+    big.write_text("x" * 2000, encoding="utf-8")
+    monkeypatch.setattr(discovery, "MAX_BYTES", 1000)
+    found = discovery.discover(root, catalog)
+    assert sorted((p.file, p.type) for p in found.rejected) == [
+        ("2020/social/fordon.csv", "file-too-large"),
+        ("2020/social/personal.csv", "unsafe-path")]
+    assert found.files == []
+
+    bomb = tmp_path / "ekonomi.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * (250 * 2**20))
+    raw = RawFile(path=bomb, name="2020/social/ekonomi.xlsx", year=2020, department="social",
+                  report_type="ekonomi", format="xlsx")
+    verdict = check_file(raw, catalog)
+    assert [p.type for p in verdict.problems] == ["unreadable-file"]
+    assert "packas upp" in verdict.problems[0].message_sv
+
+    long = tmp_path / "aktiviteter.csv"
+    long.write_text("aktivitet_id,rapportar,mal_id,titel,forvaltning_id,status,beskrivning\n"
+                    "A001,2020,O1,Titel ett,social,planerad,kort\n"
+                    f"A002,2020,O1,Titel två,social,planerad,{'x' * 200_000}\n",
+                    encoding="utf-8")
+    raw = RawFile(path=long, name="2020/social/aktiviteter.csv", year=2020,
+                  department="social", report_type="aktiviteter", format="csv")
+    verdict = check_file(raw, catalog)
+    assert [(p.row, p.type) for p in verdict.problems] == [(3, "cell-too-long"),
+                                                            (3, "constraint-error")]
+    assert verdict.rows_published == 1
