@@ -84,7 +84,7 @@ def decode(data: bytes) -> tuple[str, str]:
     """Detect the encoding from the bytes: a BOM, valid UTF-8, else what charset-normalizer
     finds among the Windows and ISO-8859 encodings Swedish systems write."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
+        return _strict(data, "utf-16"), "utf-16"
     if data.startswith(b"\xef\xbb\xbf"):
         return _strict(data[3:], "utf-8"), "utf-8-sig"
     try:

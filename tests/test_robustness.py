@@ -1,0 +1,98 @@
+"""Crash safety and fuzzing: a publish killed at random points never leaves a broken latest;
+random and near-valid bytes give a result or a located error, never a traceback."""
+
+import hashlib
+import os
+import pickle
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flows.discover import RawFile, discover
+from flows.transform import build_tables, merge_duplicates
+from flows.validate import check_file
+
+from conftest import RAW
+
+
+def verify(latest):
+    for line in (latest / "SHA256SUMS").read_text("utf-8").splitlines():
+        digest, name = line.split("  ", 1)
+        assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_sigkill_at_random_points_never_breaks_latest(tmp_path, catalog):
+    found = discover(RAW, catalog)
+    tables = build_tables(merge_duplicates([check_file(f, catalog) for f in found.files],
+                                           catalog), catalog)
+    (tmp_path / "tables.pickle").write_bytes(pickle.dumps(tables))
+    out = tmp_path / "out"
+    code = ("import pickle, sys\nfrom flows.catalog import load_catalog\n"
+            "from flows.publish import write_release\n"
+            f"tables = pickle.loads(open({str(tmp_path / 'tables.pickle')!r}, 'rb').read())\n"
+            f"write_release(tables, load_catalog(), {str(out)!r})\n")
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code], check=True)  # a first, complete release
+    duration = time.monotonic() - started
+    rng = random.Random(20261129)
+    kills = attempts = 0
+    while kills < 20 and attempts < 60:  # bounded: at most 60 publishes
+        attempts += 1
+        child = subprocess.Popen([sys.executable, "-c", code])
+        time.sleep(rng.uniform(0.1, 0.95) * duration)
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            kills += 1
+        child.wait()
+        latest = (out / "latest").resolve()
+        assert latest.is_dir() and not latest.name.startswith(".")
+        verify(latest)
+    assert kills >= 20, f"only {kills} kills landed while publishing"
+
+
+FORMATS = st.sampled_from(["csv", "xlsx", "json"])
+
+
+def judge(tmp_path, data: bytes, fmt: str, catalog) -> None:
+    path = tmp_path / f"aktiviteter.{fmt}"
+    path.write_bytes(data)
+    raw = RawFile(path=path, name=f"2020/social/aktiviteter.{fmt}", year=2020,
+                  department="social", report_type="aktiviteter", format=fmt)
+    result = check_file(raw, catalog)  # must not raise
+    assert result.rows_read == result.rows_published + result.rows_rejected
+    for p in result.problems:
+        assert p.type and p.message_sv and p.message_en and p.file == raw.name
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=2048), fmt=FORMATS)
+def test_random_bytes_give_a_result_or_a_located_error(tmp_path, catalog, data, fmt):
+    judge(tmp_path, data, fmt, catalog)
+
+
+VALID = (RAW / "2020" / "social" / "aktiviteter.csv").read_bytes()
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.binary(max_size=3)),
+                      min_size=1, max_size=8))
+def test_near_valid_files_give_a_result_or_a_located_error(tmp_path, catalog, edits):
+    data = bytearray(VALID)
+    for position, replacement in edits:
+        data[position:position + 1] = replacement
+    judge(tmp_path, bytes(data), "csv", catalog)
+
+
+@pytest.mark.parametrize("data", [b"\x00" * 100, b"\xff\xfe\x00", b'[{"a": 1}', b"[1, 2]",
+                                  b"PK\x03\x04" + b"\x00" * 50, "å;ä;ö\n".encode("cp1252")])
+def test_known_nasty_inputs(tmp_path, catalog, data):
+    for fmt in ("csv", "xlsx", "json"):
+        judge(tmp_path, data, fmt, catalog)
