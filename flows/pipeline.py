@@ -189,7 +189,8 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
     settings = Settings.from_env()
     inputs = inputs_hash({f.name: f.path for f in found.files}, context, {
         "base_url": settings.base_url, "contact": settings.contact_email,
-        "periods": settings.report_periods, "rejected": [p.file for p in found.rejected]})
+        "periods": settings.report_periods, "min_count": settings.min_count,
+        "rejected": [p.file for p in found.rejected]})
     previous = None if full else unchanged_since(out_dir, inputs)
     if previous:
         logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",

@@ -39,6 +39,9 @@ class Settings(BaseModel):
     report_periods: str = Field(
         "2019-2020,2019-2022",
         description="OPENDATA_REPORT_PERIODS: follow-up report periods, e.g. 2019-2020,2021-2022.")
+    min_count: int = Field(
+        5, ge=1, description="OPENDATA_MIN_COUNT: key figures counting fewer persons are "
+        "suppressed.")
     keep_releases: int = Field(
         5, ge=1, description="OPENDATA_KEEP_RELEASES: how many releases to keep in releases/."
     )
@@ -65,6 +68,7 @@ class Settings(BaseModel):
             "base_url": os.environ.get("OPENDATA_BASE_URL"),
             "contact_email": os.environ.get("OPENDATA_CONTACT"),
             "report_periods": os.environ.get("OPENDATA_REPORT_PERIODS"),
+            "min_count": os.environ.get("OPENDATA_MIN_COUNT"),
         }
         values = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -163,14 +163,37 @@ def fossil_free_share(fordon: pd.DataFrame) -> pd.DataFrame:
                                        "andel_elektrifierade_procent"])
 
 
-def build_tables(results: list[ValidatedFile], catalog: Catalog) -> dict[str, pd.DataFrame]:
+def suppress_small_counts(values: pd.DataFrame, definitions: pd.DataFrame,
+                          min_count: int) -> pd.DataFrame:
+    """A key figure that counts persons is not published when fewer than min_count (but more
+    than none) are counted: the value is emptied and the row marked status=undertryckt."""
+    persons = set(definitions.loc[definitions["raknar_personer"].fillna(False).astype(bool),
+                                  "nyckeltal_id"])
+    small = (values["nyckeltal_id"].isin(persons) & values["varde"].notna()
+             & (values["varde"] > 0) & (values["varde"] < min_count)).fillna(False)
+    if not small.any():
+        return values
+    values = values.copy()
+    values.loc[small, "varde"] = pd.NA
+    values.loc[small, "status"] = "undertryckt"
+    return values
+
+
+def build_tables(results: list[ValidatedFile], catalog: Catalog,
+                 min_count: int | None = None) -> dict[str, pd.DataFrame]:
     """Every published dataset as a DataFrame whose columns follow its schema."""
+    if min_count is None:
+        from flows.settings import Settings
+
+        min_count = Settings.from_env().min_count
     tables: dict[str, pd.DataFrame] = {}
     tables.update(read_codelists(catalog)[0])
     for report_type in catalog.report_types:
         records = [record for result in results if result.report_type == report_type
                    for record in result.records + result.kept]
         tables[report_type] = to_frame(records, catalog.schema(report_type))
+    tables["nyckeltal"] = suppress_small_counts(tables["nyckeltal"],
+                                                tables["nyckeltal_definitioner"], min_count)
     derived = {
         "aktivitetsstatus_per_mal": activity_status(tables["aktiviteter"], tables["malprogram"]),
         "budgetavvikelse": budget_deviation(tables["ekonomi"]),

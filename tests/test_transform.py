@@ -100,3 +100,21 @@ def test_build_tables_gives_every_dataset_its_schema_columns(catalog):
     assert "agenda2030_mappning" not in tables  # reference data, published resolved
     for dataset_id, table in tables.items():
         assert list(table.columns) == catalog.schema(dataset_id).field_names
+
+
+def test_small_counts_of_persons_are_suppressed_and_marked(catalog):
+    definitions = read_codelists(catalog)[0]["nyckeltal_definitioner"]
+    values = frame(catalog, "nyckeltal", [
+        {"nyckeltal_id": "ANB-0004", "kommun_id": "0604", "ar": 2019, "kon": "T", "varde": 3},
+        {"nyckeltal_id": "ANB-0004", "kommun_id": "0604", "ar": 2020, "kon": "T", "varde": 14},
+        {"nyckeltal_id": "ANB-0004", "kommun_id": "0604", "ar": 2021, "kon": "T", "varde": 0},
+        {"nyckeltal_id": "N00090", "kommun_id": "0604", "ar": 2019, "kon": "T", "varde": 3},
+    ])
+    from flows.transform import suppress_small_counts
+
+    result = suppress_small_counts(values, definitions, 5).set_index(["nyckeltal_id", "ar"])
+    assert pd.isna(result.loc[("ANB-0004", 2019), "varde"])
+    assert result.loc[("ANB-0004", 2019), "status"] == "undertryckt"
+    assert result.loc[("ANB-0004", 2020), "varde"] == 14  # enough persons
+    assert result.loc[("ANB-0004", 2021), "varde"] == 0  # none is not identifying
+    assert result.loc[("N00090", 2019), "varde"] == 3  # a percentage, not persons
