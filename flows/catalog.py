@@ -94,6 +94,16 @@ class Catalog(BaseModel):
     def schema_descriptor(self, dataset_id: str) -> dict[str, Any]:
         return _read_yaml(self.schema_path(dataset_id))
 
+    def published_descriptor(self, dataset_id: str) -> dict[str, Any]:
+        """The schema as published: without the fields marked `published: false` (read and
+        validated, never published)."""
+        descriptor = dict(self.schema_descriptor(dataset_id))
+        descriptor["fields"] = [f for f in descriptor["fields"] if f.get("published", True)]
+        return descriptor
+
+    def published_schema(self, dataset_id: str) -> Schema:
+        return Schema.from_descriptor(self.published_descriptor(dataset_id))
+
     def codelist_rows(self, dataset_id: str) -> list[list[str]]:
         """The codelist CSV as header + rows of strings."""
         path = self.schemas_dir / "codelists" / f"{dataset_id}.csv"

@@ -44,7 +44,7 @@ def write_database(path: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
         todo = list(tables)
     for dataset_id in todo:
         frame = tables[dataset_id]
-        schema = catalog.schema(dataset_id)
+        schema = catalog.published_schema(dataset_id)
         columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
         rows = [{name: _sql_value(value) for name, value in zip(frame.columns, row, strict=True)}
                 for row in records(frame)]
@@ -78,7 +78,7 @@ def datasette_metadata(catalog: Catalog, version: str) -> dict[str, Any]:
                                   f"{catalog.datasets[dataset_id].title.en}",
                          "description": catalog.datasets[dataset_id].description.sv,
                          "columns": {f.name: f.description or ""
-                                     for f in catalog.schema(dataset_id).fields}}
+                                     for f in catalog.published_schema(dataset_id).fields}}
             for dataset_id in catalog.published}}},
     }
 

@@ -160,7 +160,7 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
             dataset_id = resource["name"]
             frame = tables[dataset_id]
             page("dataset.html", f"datasets/{dataset_id}.html", lang, resource=resource,
-                 schema=catalog.schema_descriptor(dataset_id), columns=list(frame.columns),
+                 schema=catalog.published_descriptor(dataset_id), columns=list(frame.columns),
                  preview=_rows(frame, 10), rows=len(frame), change=changes.get(dataset_id),
                  spec=catalog.datasets[dataset_id])
         overview = tables["agenda2030_oversikt"]

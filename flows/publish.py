@@ -110,7 +110,7 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
                                     **stats}
             stats = {k: files["csv"][k] for k in ("bytes", "hash")}
             _write(staging / dataset_id / f"{dataset_id}.schema.json", (json.dumps(
-                catalog.schema_descriptor(dataset_id), ensure_ascii=False, indent=2)
+                catalog.published_descriptor(dataset_id), ensure_ascii=False, indent=2)
                 + "\n").encode("utf-8"))
             csv_data[dataset_id] = (staging / files["csv"]["path"]).read_bytes()
             resources.append({
@@ -125,7 +125,7 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
                 "encoding": "utf-8",
                 **stats,
                 "alternates": [files[f] for f in FORMATS if f != "csv"],
-                "schema": catalog.schema_descriptor(dataset_id),
+                "schema": catalog.published_descriptor(dataset_id),
             })
         descriptor = package_descriptor(catalog, version, created, resources)
         if inputs:
@@ -200,7 +200,7 @@ def _reuse(previous: Path | None, resource: dict[str, Any] | None, plain: bytes,
     """A dataset whose rows and schema did not change since the previous release keeps its
     files (hard links: same bytes, no work); None when it must be written."""
     if previous is None or resource is None or resource.get("schema") != \
-            catalog.schema_descriptor(dataset_id) or \
+            catalog.published_descriptor(dataset_id) or \
             resource.get("hash") != f"sha256:{hashlib.sha256(plain).hexdigest()}":
         return None
     items = {"csv": resource, **{a["format"]: a for a in resource.get("alternates", [])}}

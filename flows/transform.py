@@ -191,7 +191,7 @@ def build_tables(results: list[ValidatedFile], catalog: Catalog,
     for report_type in catalog.report_types:
         records = [record for result in results if result.report_type == report_type
                    for record in result.records + result.kept]
-        tables[report_type] = to_frame(records, catalog.schema(report_type))
+        tables[report_type] = to_frame(records, catalog.published_schema(report_type))
     tables["nyckeltal"] = suppress_small_counts(tables["nyckeltal"],
                                                 tables["nyckeltal_definitioner"], min_count)
     derived = {

@@ -102,3 +102,12 @@ def test_sdg_target_labels_are_short_and_in_both_languages(catalog):
     for code, goal, label, label_en in rows:
         assert code.split(".")[0] == goal
         assert 0 < len(label) <= 80 and 0 < len(label_en) <= 80, code
+
+
+def test_never_published_fields_are_not_keys(catalog):
+    for dataset_id in catalog.datasets:
+        descriptor = catalog.schema_descriptor(dataset_id)
+        hidden = {f["name"] for f in descriptor["fields"] if not f.get("published", True)}
+        keys = set(descriptor.get("primaryKey", []))
+        keys |= {n for fk in descriptor.get("foreignKeys", []) for n in fk["fields"]}
+        assert not hidden & keys, dataset_id

@@ -181,3 +181,34 @@ def test_hostile_files_are_refused_with_a_clear_error(tmp_path, catalog, monkeyp
     assert [(p.row, p.type) for p in verdict.problems] == [(3, "cell-too-long"),
                                                             (3, "constraint-error")]
     assert verdict.rows_published == 1
+
+
+def test_fields_marked_never_published_are_read_but_never_published(tmp_path):
+    import yaml
+
+    from flows.catalog import load_catalog
+    from flows.settings import PROJECT_ROOT
+
+    schemas = tmp_path / "schemas"
+    shutil.copytree(PROJECT_ROOT / "schemas", schemas)
+    path = schemas / "personal.schema.yaml"
+    descriptor = yaml.safe_load(path.read_text(encoding="utf-8"))
+    descriptor["fields"].append({
+        "name": "kontaktperson", "type": "string", "published": False,
+        "title": "Kontaktperson", "description": "Vem som lämnat uppgifterna (publiceras inte).",
+        "en": {"title": "Contact", "description": "Who delivered the figures (never published)."}})
+    path.write_text(yaml.safe_dump(descriptor, allow_unicode=True), encoding="utf-8")
+    catalog = load_catalog(schemas)
+    raw = tmp_path / "raw" / "2020" / "social"
+    raw.mkdir(parents=True)
+    (raw / "personal.csv").write_text("forvaltning_id,ar,antal_anstallda,kontaktperson\n"
+                                      "social,2020,330,Anna Andersson\n", encoding="utf-8")
+    found = discover(tmp_path / "raw", catalog)
+    results = [check_file(f, catalog) for f in found.files]
+    assert results[0].records[0]["kontaktperson"] == "Anna Andersson"  # read and validated
+    release = write_release(build_tables(results, catalog), catalog, tmp_path / "out")
+    published = (release.path / "personal" / "personal.csv").read_text(encoding="utf-8")
+    assert "kontaktperson" not in published and "Anna Andersson" not in published
+    for file in release.path.rglob("*"):
+        if file.is_file() and file.suffix in (".json", ".html", ".csv", ".md", ".rdf"):
+            assert "Anna Andersson" not in file.read_text(encoding="utf-8", errors="replace")

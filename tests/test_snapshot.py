@@ -11,7 +11,8 @@ SNAPSHOT = Path(__file__).parent / "snapshots" / "published_fields.json"
 def current(catalog) -> dict:
     return {dataset_id: {"kind": catalog.datasets[dataset_id].kind,
                          "primaryKey": list(catalog.schema(dataset_id).primary_key),
-                         "fields": [f"{f.name}:{f.type}" for f in catalog.schema(dataset_id).fields]}
+                         "fields": [f"{f.name}:{f.type}"
+                                    for f in catalog.published_schema(dataset_id).fields]}
             for dataset_id in catalog.datasets}
 
 
