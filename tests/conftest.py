@@ -23,6 +23,24 @@ RAW = PROJECT_ROOT / "raw"
 SHARED = PROJECT_ROOT.parent / "shared"
 
 
+def validated(raw: Path, catalog) -> list:
+    """The flow's per-file steps without Prefect: discover, read and validate, merge."""
+    from flows.discover import discover
+    from flows.transform import merge_duplicates
+    from flows.validate import check_file
+
+    found = discover(raw, catalog)
+    return merge_duplicates([check_file(f, catalog) for f in found.files], catalog)
+
+
+def publish_raw(raw: Path, out: Path, catalog):
+    """A release from a raw tree, as the flow builds it, without Prefect."""
+    from flows.publish import write_release
+    from flows.transform import build_tables
+
+    return write_release(build_tables(validated(raw, catalog), catalog), catalog, out)
+
+
 @pytest.fixture(scope="session")
 def catalog():
     return load_catalog()

@@ -14,20 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from flows.discover import discover
-from flows.publish import write_release
-from flows.transform import build_tables, merge_duplicates
-from flows.validate import check_file
-
-from conftest import RAW
+from conftest import RAW, publish_raw
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
-
-
-def publish(raw: Path, out: Path, catalog):
-    found = discover(raw, catalog)
-    results = merge_duplicates([check_file(f, catalog) for f in found.files], catalog)
-    return write_release(build_tables(results, catalog), catalog, out)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +30,7 @@ def release(tmp_path_factory, catalog):
     target.write_text(text.replace("Uppstart av Hälsocenter",
                                    "Uppstart av Hälsocenter <script>alert(1)</script>", 1),
                       encoding="utf-8")
-    return publish(raw, tmp / "out", catalog)
+    return publish_raw(raw, tmp / "out", catalog)
 
 
 @pytest.fixture(scope="module")

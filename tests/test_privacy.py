@@ -14,10 +14,10 @@ from flows.discover import discover
 from flows.formats import csv_bytes, excel_csv_bytes, neutralised, xlsx_bytes
 from flows.privacy import find_personal, luhn_ok
 from flows.publish import write_release
-from flows.transform import build_tables, merge_duplicates
+from flows.transform import build_tables
 from flows.validate import check_file
 
-from conftest import RAW
+from conftest import RAW, validated
 
 SEEDED = {
     "personnummer": "811218-9876",
@@ -90,8 +90,7 @@ def seeded_release(tmp_path_factory, catalog):
     cells[header.index("titel")] = '=HYPERLINK("http://x")'
     lines[-1] = to_csv_line(cells)
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    found = discover(raw, catalog)
-    results = merge_duplicates([check_file(f, catalog) for f in found.files], catalog)
+    results = validated(raw, catalog)
     release = write_release(build_tables(results, catalog), catalog, tmp / "out")
     return release, results, seeded
 

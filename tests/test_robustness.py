@@ -14,11 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.discover import RawFile, discover
-from flows.transform import build_tables, merge_duplicates
+from flows.discover import RawFile
+from flows.transform import build_tables
 from flows.validate import check_file
 
-from conftest import RAW
+from conftest import RAW, validated
 
 
 def verify(latest):
@@ -28,9 +28,7 @@ def verify(latest):
 
 
 def test_sigkill_at_random_points_never_breaks_latest(tmp_path, catalog):
-    found = discover(RAW, catalog)
-    tables = build_tables(merge_duplicates([check_file(f, catalog) for f in found.files],
-                                           catalog), catalog)
+    tables = build_tables(validated(RAW, catalog), catalog)
     (tmp_path / "tables.pickle").write_bytes(pickle.dumps(tables))
     out = tmp_path / "out"
     code = ("import pickle, sys\nfrom flows.catalog import load_catalog\n"
