@@ -70,7 +70,17 @@ def discover(raw_dir: Path, catalog: Catalog) -> Discovery:
         relative = path.relative_to(raw_dir)
         if any(is_ignored(Path(part)) for part in relative.parts):
             continue
-        if not path.resolve().is_relative_to(root):
+        try:
+            target, size = path.resolve(strict=True), path.stat().st_size
+        except (OSError, RuntimeError):  # a dangling link or a loop of links
+            rejected.append(problem(
+                "unsafe-path", relative.as_posix(),
+                "Filen är en trasig länk eller en länk i en slinga och läses inte. Lägg själva "
+                "filen i raw-mappen.",
+                "The file is a broken link or a link loop and is not read. Put the file itself "
+                "in the raw folder."))
+            continue
+        if not target.is_relative_to(root):
             rejected.append(problem(
                 "unsafe-path", relative.as_posix(),
                 "Filen är en länk till något utanför raw-mappen och läses inte. Lägg själva "
@@ -78,13 +88,13 @@ def discover(raw_dir: Path, catalog: Catalog) -> Discovery:
                 "The file is a link to something outside the raw folder and is not read. Put "
                 "the file itself in the raw folder."))
             continue
-        if path.stat().st_size > MAX_BYTES:
+        if size > MAX_BYTES:
             rejected.append(problem(
                 "file-too-large", relative.as_posix(),
                 f"Filen är större än {MAX_BYTES // 2**20} MB och läses inte. Dela upp den per "
                 "år eller förvaltning.",
                 f"The file is larger than {MAX_BYTES // 2**20} MB and is not read. Split it "
-                "by year or department.", value=path.stat().st_size))
+                "by year or department.", value=size))
             continue
         found = classify(path, relative.as_posix(), catalog, strict_layout=True)
         if isinstance(found, Problem):

@@ -14,6 +14,8 @@ from flows.settings import PROJECT_ROOT
 def folder_hash(folder: Path, pattern: str) -> str:
     digest = hashlib.sha256()
     for path in sorted(Path(folder).rglob(pattern)):
+        if "__pycache__" in path.parts or path.suffix in (".pyc", ".pyo"):
+            continue  # compiled files come and go; the source decides
         digest.update(path.relative_to(folder).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

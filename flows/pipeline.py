@@ -85,8 +85,7 @@ def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, stat
                            ) -> tuple[list[ValidatedFile], dict[str, pd.DataFrame]]:
     """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables."""
     catalog = load_catalog(schemas_dir)
-    schemas = {report_type: catalog.schema(report_type) for report_type in catalog.report_types}
-    merged = keep_earlier_deliveries(state_dir, merge_duplicates(results, catalog), schemas)
+    merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, catalog), catalog)
     return merged, build_tables(merged, catalog)
 
 
@@ -102,11 +101,11 @@ def unchanged_since(out_dir: Path, inputs: str) -> str | None:
 
 @task(cache_policy=NO_CACHE)
 def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir: Path,
-                    keep: int, inputs: str) -> Release | str:
+                    keep: int, inputs: str, full: bool = False) -> Release | str:
     """The release, or why it did not validate (latest is then left as it was)."""
     try:
         release = write_release(tables, load_catalog(schemas_dir), out_dir, keep=keep,
-                                inputs=inputs)
+                                inputs=inputs, reuse=not full)
     except PublishError as error:
         get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
                                error.errors[:20])
@@ -213,7 +212,7 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
     elif not any(f.rows_published or f.rows_kept for f in files):
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
-        outcome = publish_release(tables, out_dir, schemas_dir, keep_releases, inputs)
+        outcome = publish_release(tables, out_dir, schemas_dir, keep_releases, inputs, full)
         if isinstance(outcome, str):
             reason = f"Publiceringen validerade inte / {outcome}"
         else:

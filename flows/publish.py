@@ -19,6 +19,7 @@ from flows.catalog import Catalog
 from flows.changes import changelog_markdown, release_changes
 from flows.database import write_database, write_metadata
 from flows.dcat import build_catalog, serialize
+from flows.fingerprint import code_hash
 from flows.formats import FORMATS, render
 from flows.portal import build_portal
 from flows.settings import Settings
@@ -78,7 +79,8 @@ def package_descriptor(catalog: Catalog, version: str, created: str,
 
 def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Path,
                   keep: int = 5, now: dt.datetime | None = None,
-                  settings: Settings | None = None, inputs: str | None = None) -> Release:
+                  settings: Settings | None = None, inputs: str | None = None,
+                  reuse: bool = True) -> Release:
     settings = settings or Settings.from_env()
     out_dir = Path(out_dir)
     releases = out_dir / RELEASES
@@ -90,7 +92,9 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
     for stale in releases.glob(".*.partial"):  # left by a publish that was killed
         shutil.rmtree(stale, ignore_errors=True)
     previous = current_release(out_dir)
-    before = _resources(previous)
+    code = code_hash()
+    # files of the previous release are reused only when made by this very code
+    before = _resources(previous) if reuse and _package(previous).get("code") == code else {}
     try:
         resources, csv_data, changed = [], {}, []
         for dataset_id, frame in tables.items():
@@ -130,6 +134,7 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
         descriptor = package_descriptor(catalog, version, created, resources)
         if inputs:
             descriptor["inputs"] = inputs  # sha256 of what the release was made from
+        descriptor["code"] = code  # sha256 of the code that made it
         _write(staging / "datapackage.json",
                (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         changes = release_changes(previous, csv_data, {
@@ -139,11 +144,11 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
              "datasets": changes}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
         _write(staging / "CHANGELOG.md", changelog_markdown(
             version, previous.name if previous else None, changes).encode("utf-8"))
-        check_release(staging, None if previous is None else changed)  # before building on it
+        check_release(staging, changed if before else None)  # before building on it
         build_portal(staging, tables, catalog, resources, changes, version, created,
                      settings.periods)
         write_database(staging / "opendata.db", tables, catalog,
-                       previous / "opendata.db" if previous else None, changed)
+                       previous / "opendata.db" if previous and before else None, changed)
         write_metadata(staging / "datasette.json", catalog, version)
         graph = build_catalog(catalog, settings.base_url, version, created, resources,
                               settings.contact_email)
@@ -188,11 +193,14 @@ def check_release(folder: Path, only: list[str] | None = None) -> None:
                                                "note"]))
 
 
-def _resources(release: Path | None) -> dict[str, dict[str, Any]]:
+def _package(release: Path | None) -> dict[str, Any]:
     if release is None or not (release / "datapackage.json").is_file():
         return {}
-    descriptor = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
-    return {r["name"]: r for r in descriptor.get("resources", [])}
+    return json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def _resources(release: Path | None) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for r in _package(release).get("resources", [])}
 
 
 def _reuse(previous: Path | None, resource: dict[str, Any] | None, plain: bytes,

@@ -48,7 +48,9 @@ def pull(source: str, mirror: Path) -> Pulled:
         fs, root = fsspec.core.url_to_fs(source, timeout=30) if source.startswith("http") \
             else fsspec.core.url_to_fs(source)
         root = root.rstrip("/")
-        fs.info(root)  # FileNotFoundError when missing; a 5xx answer raises, to be retried
+        info = fs.info(root)  # FileNotFoundError when missing; a 5xx raises, to be retried
+        if info.get("type") not in ("directory", None) and not source.startswith("http"):
+            raise SourceError(f"Källan {source} är ingen mapp / the source is not a folder")
         found = fs.find(root)
     except FileNotFoundError as error:
         raise SourceError(f"Källan {source} finns inte / the source does not exist") from error
@@ -77,6 +79,8 @@ def pull(source: str, mirror: Path) -> Pulled:
         os.replace(temporary, target)
         updated.append(relative)
     removed = []
+    if not wanted:
+        raise SourceError(f"Källan {source} gav inga filer / the source gave no files")
     if mirror.is_dir():
         for existing in sorted(p for p in mirror.rglob("*") if p.is_file()):
             if existing.resolve() not in wanted and not existing.name.startswith("."):

@@ -16,7 +16,11 @@ from typing import Any
 
 from frictionless import Schema
 
-from flows.validate import ValidatedFile
+from flows.catalog import Catalog
+from flows.discover import RawFile
+from flows.formats import cell_text
+from flows.ingest import RawTable
+from flows.validate import ROW, ValidatedFile, validate_table
 
 
 def _path(state_dir: Path, name: str) -> Path:
@@ -54,15 +58,33 @@ def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str) -
 
 
 def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile],
-                            schemas: dict[str, Schema]) -> list[ValidatedFile]:
-    """A file rejected whole falls back to its last valid delivery, if there is one."""
+                            catalog: Catalog) -> list[ValidatedFile]:
+    """A delivery of which nothing can be published (rejected whole, or every row rejected)
+    falls back to the file's last valid delivery, if there is one. The kept rows are checked
+    again against today's schemas and codelists; rows that no longer pass are reported."""
     kept = []
     for result in results:
         stored = _path(state_dir, result.file)
-        if result.records or not result.file_rejected or not stored.is_file():
+        nothing = not result.records and (result.file_rejected or result.rows_read > 0)
+        if not nothing or not stored.is_file():
             kept.append(result)
             continue
         payload = json.loads(stored.read_text(encoding="utf-8"))
-        records = restore(payload["records"], schemas[result.report_type])
-        kept.append(result.model_copy(update={"kept": records, "kept_from": payload["release"]}))
+        schema = catalog.schema(result.report_type)
+        rows = restore(payload["records"], schema)
+        names = [field.name for field in schema.fields]
+        table = RawTable(header=names, row_numbers=[r.get(ROW, 0) for r in rows],
+                         rows=[[cell_text(r.get(n)) or None for n in names] for r in rows])
+        raw = RawFile(path=stored, name=result.file, year=result.year,
+                      department=result.department, report_type=result.report_type,
+                      format="csv")
+        again = validate_table(raw, table, catalog)
+        note = f"Tidigare leverans (release {payload['release']}): "
+        note_en = f"Earlier delivery (release {payload['release']}): "
+        problems = [p.model_copy(update={"message_sv": note + p.message_sv,
+                                         "message_en": note_en + p.message_en})
+                    for p in again.problems]
+        kept.append(result.model_copy(update={
+            "kept": again.records, "kept_from": payload["release"],
+            "problems": result.problems + problems}))
     return kept

@@ -14,7 +14,7 @@ from flows.agenda2030 import check_mapping, key_figure_trends, links, overview
 from flows.catalog import Catalog
 from flows.errors import Problem, problem
 from flows.messages import describe
-from flows.validate import HEADER_FIRST, ROW, ValidatedFile
+from flows.validate import HEADER_FIRST, ROW, ValidatedFile, hold_strict_file
 
 STATUSES = {"planerad": "antal_planerad", "pågående": "antal_pagaende",
             "genomförd": "antal_genomford", "avbruten": "antal_avbruten"}
@@ -27,10 +27,19 @@ DTYPES = {"integer": "Int64", "year": "Int64", "number": "Float64", "string": "s
 
 def merge_duplicates(results: list[ValidatedFile], catalog: Catalog) -> list[ValidatedFile]:
     """Primary keys must be unique across all files of a report type, not only within one.
-    The first delivery (in file order) keeps the key; later rows with it are rejected."""
+    Rows kept from an earlier valid delivery hold their keys first; then the first delivery
+    (in file order) keeps a key and later rows with it are rejected. A strict report type
+    that loses a row this way waits whole."""
     seen: dict[tuple[str, tuple[Any, ...]], str] = {}
+    ordered = sorted(results, key=lambda r: r.file)
+    for result in ordered:
+        if result.kept:
+            key_fields = list(catalog.schema(result.report_type).primary_key)
+            for record in result.kept:
+                key = (result.report_type, tuple(record[name] for name in key_fields))
+                seen.setdefault(key, f"{result.file} (release {result.kept_from})")
     merged: list[ValidatedFile] = []
-    for result in sorted(results, key=lambda r: r.file):
+    for result in ordered:
         if not result.records:
             merged.append(result)
             continue
@@ -51,8 +60,11 @@ def merge_duplicates(results: list[ValidatedFile], catalog: Catalog) -> list[Val
                 "file only: remove the duplicate from one of them.",
                 row=record[ROW], field=",".join(key_fields), value=shown))
             rejected.append(record[ROW])
-        merged.append(result.model_copy(update={
-            "records": kept, "rejected_rows": sorted(rejected), "problems": problems}))
+        updated = result.model_copy(update={
+            "records": kept, "rejected_rows": sorted(rejected), "problems": problems})
+        if catalog.datasets[result.report_type].strict and len(kept) < len(result.records):
+            updated = hold_strict_file(updated)
+        merged.append(updated)
     return merged
 
 
@@ -173,9 +185,20 @@ def suppress_small_counts(values: pd.DataFrame, definitions: pd.DataFrame,
              & (values["varde"] > 0) & (values["varde"] < min_count)).fillna(False)
     if not small.any():
         return values
+    # a hidden cell must not be recoverable from the others (T = K + M): in every group with a
+    # hidden cell, the smallest other value is hidden too
+    group = ["nyckeltal_id", "kommun_id", "ar"]
+    hidden = small.copy()
+    for _, cells in values[small].groupby(group):
+        first = cells.iloc[0]
+        others = values[(values["nyckeltal_id"] == first["nyckeltal_id"])
+                        & (values["kommun_id"] == first["kommun_id"])
+                        & (values["ar"] == first["ar"]) & ~small & values["varde"].notna()]
+        if len(others):
+            hidden.loc[others["varde"].astype(float).idxmin()] = True
     values = values.copy()
-    values.loc[small, "varde"] = pd.NA
-    values.loc[small, "status"] = "undertryckt"
+    values.loc[hidden, "varde"] = pd.NA
+    values.loc[hidden, "status"] = "undertryckt"
     return values
 
 

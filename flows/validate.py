@@ -106,7 +106,10 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
     missing = [field.name for field in schema.fields if field.name not in present]
     sdg_goals = targets_by_goal(catalog.codes("sdg_delmal")) if any(
         isinstance(rule, SdgTargets) for rule in spec.rules) else {}
-    text_fields = {f.name: f.to_descriptor().get("privacy", "cell") for f in file_schema.fields
+    keys = set(schema.primary_key)
+    # an emptied required or key cell would break the table: there the whole row waits
+    text_fields = {f.name: "row" if f.required or f.name in keys
+                   else f.to_descriptor().get("privacy", "cell") for f in file_schema.fields
                    if f.type == "string" and not {"pattern", "enum"} & set(f.constraints)}
     untrusted: dict[int, list[Problem]] = {}
     for found in table.problems:
@@ -137,7 +140,7 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
             record[ROW] = number
             result.records.append(record)
     if spec.strict and result.rejected_rows:
-        return hold_strict_file(raw, result)
+        return hold_strict_file(result)
     return result
 
 
@@ -160,14 +163,14 @@ def _result(raw: RawFile, table: RawTable | None, **values: Any) -> ValidatedFil
                          rows_read=len(table.rows) if table else 0, **values)
 
 
-def hold_strict_file(raw: RawFile, result: ValidatedFile) -> ValidatedFile:
+def hold_strict_file(result: ValidatedFile) -> ValidatedFile:
     """A strict report type is published whole or not at all: one bad row holds the file."""
     bad = len(result.rejected_rows)
     held = problem(
-        "strict-file-rejected", raw.name,
-        f"Rapporttypen {raw.report_type} publiceras bara hel: {bad} rad(er) har fel, så hela "
+        "strict-file-rejected", result.file,
+        f"Rapporttypen {result.report_type} publiceras bara hel: {bad} rad(er) har fel, så hela "
         "filen väntar. Rätta raderna nedan och lämna filen igen.",
-        f"The report type {raw.report_type} is published whole or not at all: {bad} row(s) "
+        f"The report type {result.report_type} is published whole or not at all: {bad} row(s) "
         "have errors, so the whole file waits. Correct the rows below and deliver it again.")
     every_row = sorted(result.rejected_rows + [r[ROW] for r in result.records])
     return result.model_copy(update={"records": [], "rejected_rows": every_row,
