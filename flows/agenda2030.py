@@ -17,7 +17,6 @@ import pandas as pd
 from flows.errors import Problem, problem
 
 OWN_RATIONALE = "Angiven av förvaltningen i aktivitetsrapporten."
-TRENDS = ("förbättras", "försämras", "oförändrad", "saknas")
 
 
 def targets_by_goal(delmal: list[str]) -> dict[int, list[str]]:

@@ -402,6 +402,3 @@ def print_file_verdict(result) -> None:
         console.print(f"    {p.message_sv}", highlight=False)
         console.print(f"    [dim]{p.message_en}[/dim]", highlight=False)
 
-
-def main() -> None:  # pragma: no cover
-    app()

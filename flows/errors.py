@@ -78,24 +78,8 @@ class Problem(BaseModel):
     message_en: str
 
     @property
-    def title_sv(self) -> str:
-        return PROBLEM_TYPES[self.type][0]
-
-    @property
-    def title_en(self) -> str:
-        return PROBLEM_TYPES[self.type][1]
-
-    @property
     def file_level(self) -> bool:
         return self.type in FILE_LEVEL
-
-    def location(self) -> str:
-        parts = [self.file]
-        if self.row is not None:
-            parts.append(f"rad {self.row}")
-        if self.field:
-            parts.append(f"kolumn {self.field}")
-        return ", ".join(parts)
 
 
 def problem(type: str, file: str, sv: str, en: str, *, row: int | None = None,

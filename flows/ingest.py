@@ -245,9 +245,6 @@ def _excel_cell(value: Any) -> Any:
     return value
 
 
-KOLADA_FIELDS = ["kpi", "municipality", "period", "gender", "value"]
-
-
 def read_json(data: bytes) -> RawTable:
     """A list of records, {"data"|"values": [records]}, or Kolada's data response:
     {"values": [{"kpi", "municipality", "period", "values": [{"gender", "value"}]}]}."""
