@@ -190,9 +190,8 @@ TREND_COLUMNS = {"förbättras": "nyckeltal_forbattras", "försämras": "nyckelt
 def overview(koppling: pd.DataFrame, sdg_mal: pd.DataFrame, aktiviteter: pd.DataFrame,
              trends: pd.DataFrame) -> pd.DataFrame:
     """agenda2030_oversikt: one row per SDG goal (all 17), counted from agenda2030_koppling."""
-    status = dict(zip(latest_activities(aktiviteter)["aktivitet_id"],
-                      latest_activities(aktiviteter)["status"], strict=True)) \
-        if not aktiviteter.empty else {}
+    current = latest_activities(aktiviteter)
+    status = dict(zip(current["aktivitet_id"], current["status"], strict=True))
     trend = dict(zip(trends["nyckeltal_id"], trends["trend"], strict=True))
     rows = []
     for goal in sdg_mal.itertuples(index=False):

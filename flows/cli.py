@@ -196,7 +196,7 @@ def validate(
         found = classify(path, name, catalog, strict_layout=False, report_type=report_type,
                          department=department, year=year)
         if isinstance(found, Problem):
-            results.append(rejected_file(None, name, report_type or path.stem, [found]))
+            results.append(rejected_file(name, report_type or path.stem, [found]))
         else:
             results.append(check_file(found, catalog))
     results = merge_duplicates(results, catalog)

@@ -1,12 +1,12 @@
-"""The Prefect flow: discover -> read and validate each file -> build tables -> publish.
+"""The Prefect flow: (pull) -> discover -> read and validate each file -> build tables ->
+publish.
 
-Tasks wrap the plain steps; the flow only wires them. Nothing is cached yet (NO_CACHE): every
-run recomputes from raw/.
+Tasks wrap the plain steps; the flow only wires them. Each file's validation is cached by its
+content, the schemas and the code; a run whose inputs equal the latest release's stops early.
 """
 
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from flows.discover import Discovery, RawFile, discover
 from flows.errors import Problem
 from flows.fingerprint import context_hash, inputs_hash, validation_key
 from flows.lock import RunInProgress, run_lock
-from flows.publish import PublishError, Release, write_release
+from flows.publish import PublishError, Release, current_release, read_package, write_release
 from flows.settings import Settings
 from flows.sources import Pulled, SourceError, is_transient, pull
 from flows.state import keep_earlier_deliveries, save_accepted
@@ -92,11 +92,8 @@ def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, stat
 @task(cache_policy=NO_CACHE)
 def unchanged_since(out_dir: Path, inputs: str) -> str | None:
     """The version of the latest release if it was made from exactly these inputs."""
-    descriptor = Path(out_dir) / "latest" / "datapackage.json"
-    if not descriptor.is_file():
-        return None
-    package = json.loads(descriptor.read_text(encoding="utf-8"))
-    return package.get("version") if package.get("inputs") == inputs else None
+    package = read_package(current_release(out_dir))
+    return package.get("version") if package and package.get("inputs") == inputs else None
 
 
 @task(cache_policy=NO_CACHE)
@@ -136,6 +133,10 @@ def write_run_reports(summary: RunSummary, reports_dir: Path) -> Path:
         create_markdown_artifact(key=f"validering-{department.replace('_', '-')}",
                                  markdown=text, description=f"Valideringsrapport {department}")
     return folder
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _run_name() -> str:
@@ -195,10 +196,8 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
         logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",
                     previous)
         progress.report("unchanged", previous)
-        summary = RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
-                             reason=None, files=[],
-                             finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        return summary
+        return RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
+                          files=[], finished=_now())
     reference = check_reference_data(schemas_dir)  # part of the inputs: checked when they change
     validate = validate_report.with_options(refresh_cache=True) if full else validate_report
     results = [future.result() for future in
@@ -220,7 +219,7 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
             remember_accepted(state_dir, merged, release.version)
     summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
                          release=release, files=files, reference_problems=reference,
-                         finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                         finished=_now())
     folder = write_run_reports(summary, reports_dir)
     if release is not None:
         create_markdown_artifact(

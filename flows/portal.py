@@ -12,6 +12,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from flows import charts
+from flows.agenda2030 import latest_activities
 from flows.catalog import Catalog
 from flows.formats import json_value, records
 from flows.report import DEFAULT_PERIODS, follow_up
@@ -180,8 +181,7 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
              links=links)
         for goal in programme.itertuples(index=False):
             mine = activities[activities["mal_id"] == goal.mal_id]
-            current = (mine.sort_values("rapportar").groupby("aktivitet_id").tail(1)
-                       .sort_values("aktivitet_id"))
+            current = latest_activities(mine)  # sorted by aktivitet_id
             yearly = status_table[status_table["mal_id"] == goal.mal_id]
             figures = []
             definitions = tables["nyckeltal_definitioner"]

@@ -94,7 +94,7 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
     previous = current_release(out_dir)
     code = code_hash()
     # files of the previous release are reused only when made by this very code
-    before = _resources(previous) if reuse and _package(previous).get("code") == code else {}
+    before = _resources(previous) if reuse and read_package(previous).get("code") == code else {}
     try:
         resources, csv_data, changed = [], {}, []
         for dataset_id, frame in tables.items():
@@ -112,11 +112,10 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
                     render(format_id, frame, dataset_id))
                 files[format_id] = {"path": path, "format": format_id, "mediatype": mediatype,
                                     **stats}
-            stats = {k: files["csv"][k] for k in ("bytes", "hash")}
             _write(staging / dataset_id / f"{dataset_id}.schema.json", (json.dumps(
                 catalog.published_descriptor(dataset_id), ensure_ascii=False, indent=2)
                 + "\n").encode("utf-8"))
-            csv_data[dataset_id] = (staging / files["csv"]["path"]).read_bytes()
+            csv_data[dataset_id] = plain
             resources.append({
                 "name": dataset_id,
                 "title": spec.title.sv,
@@ -127,7 +126,7 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
                 "format": "csv",
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
-                **stats,
+                **{k: files["csv"][k] for k in ("bytes", "hash")},
                 "alternates": [files[f] for f in FORMATS if f != "csv"],
                 "schema": catalog.published_descriptor(dataset_id),
             })
@@ -193,14 +192,15 @@ def check_release(folder: Path, only: list[str] | None = None) -> None:
                                                "note"]))
 
 
-def _package(release: Path | None) -> dict[str, Any]:
+def read_package(release: Path | None) -> dict[str, Any]:
+    """A release's datapackage.json ({} when there is none)."""
     if release is None or not (release / "datapackage.json").is_file():
         return {}
     return json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
 
 
 def _resources(release: Path | None) -> dict[str, dict[str, Any]]:
-    return {r["name"]: r for r in _package(release).get("resources", [])}
+    return {r["name"]: r for r in read_package(release).get("resources", [])}
 
 
 def _reuse(previous: Path | None, resource: dict[str, Any] | None, plain: bytes,

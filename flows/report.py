@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from flows.agenda2030 import latest_activities
+
 DEFAULT_PERIODS = [(2019, 2020), (2019, 2022)]  # the mid-term follow-up, and the whole period
 STATUSES = ["planerad", "pågående", "genomförd", "avbruten"]
 
@@ -35,8 +37,7 @@ def follow_up(tables: dict[str, pd.DataFrame], start: int, end: int,
     """Everything the report shows, as plain data (also published as JSON next to it)."""
     activities = tables["aktiviteter"]
     in_period = activities[(activities["rapportar"] >= start) & (activities["rapportar"] <= end)]
-    latest = (in_period.sort_values(["aktivitet_id", "rapportar"]).groupby("aktivitet_id").tail(1)
-              if len(in_period) else in_period)
+    latest = latest_activities(in_period)
     definitions = tables["nyckeltal_definitioner"]
     values = tables["nyckeltal"]
     values = values[(values["kommun_id"] == municipality) & (values["kon"] == "T")

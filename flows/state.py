@@ -14,8 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from frictionless import Schema
-
 from flows.catalog import Catalog
 from flows.discover import RawFile
 from flows.formats import cell_text
@@ -33,14 +31,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
-
-
-def restore(records: list[dict[str, Any]], schema: Schema) -> list[dict[str, Any]]:
-    types = {field.name: field.type for field in schema.fields}
-    convert = {"date": dt.date.fromisoformat, "number": Decimal, "integer": int, "year": int,
-               "boolean": bool}
-    return [{key: (convert[types[key]](value) if value is not None and types.get(key) in convert
-                   else value) for key, value in record.items()} for record in records]
 
 
 def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str) -> None:
@@ -71,7 +61,7 @@ def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile],
             continue
         payload = json.loads(stored.read_text(encoding="utf-8"))
         schema = catalog.schema(result.report_type)
-        rows = restore(payload["records"], schema)
+        rows = payload["records"]  # JSON values; validated again below, as text
         names = [field.name for field in schema.fields]
         table = RawTable(header=names, row_numbers=[r.get(ROW, 0) for r in rows],
                          rows=[[cell_text(r.get(n)) or None for n in names] for r in rows])

@@ -60,15 +60,10 @@ class ValidatedFile(BaseModel):
         return any(p.file_level for p in self.problems)
 
 
-def rejected_file(raw: RawFile | None, name: str, report_type: str, problems: list[Problem],
-                  rows: int = 0, numbers: list[int] | None = None,
-                  table: RawTable | None = None) -> ValidatedFile:
-    return ValidatedFile(
-        file=name, report_type=report_type,
-        department=raw.department if raw else None, year=raw.year if raw else None,
-        format=raw.format if raw else None, encoding=table.encoding if table else None,
-        delimiter=table.delimiter if table else None, sheet=table.sheet if table else None,
-        rows_read=rows, rejected_rows=numbers or [], problems=problems)
+def rejected_file(name: str, report_type: str, problems: list[Problem]) -> ValidatedFile:
+    """A file that could not even be classified (no year, department or format known)."""
+    return ValidatedFile(file=name, report_type=report_type, department=None, year=None,
+                         problems=problems)
 
 
 def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> ValidatedFile:
@@ -85,8 +80,8 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
             "The file has a header row but no rows. Fill in the rows and deliver it again; until "
             "then the last valid delivery stays published.")]
     if header_problems:
-        return rejected_file(raw, raw.name, raw.report_type, header_problems, len(table.rows),
-                             list(table.row_numbers), table)
+        return _result(raw, table, rejected_rows=list(table.row_numbers),
+                       problems=header_problems)
     file_schema = Schema.from_descriptor({
         **schema.to_descriptor(),
         "fields": [schema.get_field(name).to_descriptor() for name in present],
@@ -155,6 +150,7 @@ def consequences_dropped(errors: list[Any]) -> list[Any]:
 
 
 def _result(raw: RawFile, table: RawTable | None, **values: Any) -> ValidatedFile:
+    """The verdict's frame: what the file is and how it was read."""
     return ValidatedFile(file=raw.name, report_type=raw.report_type, department=raw.department,
                          year=raw.year, format=raw.format,
                          encoding=table.encoding if table else None,
@@ -306,5 +302,5 @@ def check_file(raw: RawFile, catalog: Catalog) -> ValidatedFile:
     """Read and validate one delivered file: what the flow does per file, and `opendata validate`."""
     table = read_report(raw, label_index(catalog.schema(raw.report_type)))
     if isinstance(table, Problem):
-        return rejected_file(raw, raw.name, raw.report_type, [table])
+        return _result(raw, None, problems=[table])
     return validate_table(raw, table, catalog)

@@ -18,7 +18,7 @@ def verdict(case, root, catalog):
     path = case.write(root)
     found = classify(path, case.path, catalog, strict_layout=True)
     if isinstance(found, Problem):
-        return rejected_file(None, case.path, "", [found])
+        return rejected_file(case.path, "", [found])
     return check_file(found, catalog)
 
 
