@@ -75,6 +75,62 @@ def test_small_batches_keep_row_numbers_across_batch_borders(tmp_path):
     assert fast.flatten(KEYS) == frictionless_verdict(path, schema)
 
 
+@pytest.mark.parametrize("strategy", ["auto", "dictionary", "direct"])
+def test_values_remembered_across_pieces_keep_the_verdict(tmp_path, strategy):
+    """A long file in many pieces, checked in several threads: codes repeat (their verdicts
+    are remembered from piece to piece), new and bad values turn up late, and keys repeat
+    across pieces."""
+    lines = ["kod,ar,antal,datum"]
+    for i in range(1, 4001):
+        kod = f"K{i % 7}" if i % 500 else f"NY{i}"  # a new code now and then
+        ar = "20x0" if i % 997 == 0 else str(2000 + i % 5)
+        antal = "-3" if i % 331 == 0 else ("" if i % 13 == 0 else str(i % 17))
+        datum = "2020-02-30" if i % 613 == 0 else f"2020-01-{1 + i % 28:02d}"
+        lines.append(f"{kod},{ar},{antal},{datum}")
+    lines.append(lines[1234])  # a repeated key far from the first
+    path = tmp_path / "lang.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    schema = Schema.from_descriptor({
+        "fields": [{"name": "kod", "type": "string", "constraints": {"pattern": "[A-Z]+[0-9]+"}},
+                   {"name": "ar", "type": "year", "constraints": {"minimum": 2001}},
+                   {"name": "antal", "type": "integer", "constraints": {"minimum": 0}},
+                   {"name": "datum", "type": "date"}],
+        "primaryKey": ["kod", "ar", "antal", "datum"]})
+    fast = validate_csv(path, schema, batch_bytes=1500, strategy=strategy)
+    expected = frictionless_verdict(path, schema)
+    assert len(expected) > 30 and fast.flatten(KEYS) == expected
+
+
+def test_key_repeats_found_in_groups_of_buckets_as_in_one(monkeypatch):
+    """The repeated-key search gives the same rows however the log is split into groups,
+    with rows set aside (out of order) and keys that are not compared."""
+    import numpy as np
+
+    from flows.fastcheck import keys
+
+    rng = np.random.default_rng(7)
+    log = keys.KeyLog()
+    pool = rng.integers(1, 2**64 - 1, 3000, dtype=np.uint64)
+    start, seen, expected = 10, set(), []
+    for size in (1000, 1500, 700):
+        hashes = pool[rng.integers(0, len(pool), size)]
+        skip = rng.random(size) < 0.05
+        log.append(np.arange(start, start + size), *keys.KeyLog.prepare(hashes, skip))
+        start += size
+    set_aside_rows = np.array([3, 5, 7])  # rows pyarrow set aside, logged at the end
+    log.append(set_aside_rows, *keys.KeyLog.prepare(pool[:3], np.zeros(3, dtype=bool)))
+    rows = sorted((int(r), int(h)) for spec, chunk, _ in log.chunks
+                  for r, h in zip(log._rows(spec, np.arange(len(chunk))), chunk, strict=True)
+                  if h != keys.SKIP)
+    for row, value in rows:
+        if value in seen:
+            expected.append(row)
+        seen.add(value)
+    for group_rows in (10**9, 1000, 100):
+        monkeypatch.setattr(keys, "GROUP_ROWS", group_rows)
+        assert log.repeated().tolist() == expected
+
+
 # --- generated tables -------------------------------------------------------------------
 
 TYPES = {
@@ -140,8 +196,11 @@ def tables(draw):
 
 @settings(max_examples=int(__import__("os").environ.get("FASTCHECK_EXAMPLES", "100")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(table=tables())
-def test_generated_tables_get_frictionless_verdicts(tmp_path, table):
+@given(table=tables(), strategy=st.sampled_from(["auto", "dictionary", "direct"]),
+       batch_bytes=st.sampled_from([1 << 23, 64, 8]))
+def test_generated_tables_get_frictionless_verdicts(tmp_path, table, strategy, batch_bytes):
+    """Every way of checking cells (once per distinct value or cell by cell) and any cut of
+    the file into pieces (down to pieces shorter than a row) gives the same verdict."""
     descriptor, names, rows = table
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -155,4 +214,5 @@ def test_generated_tables_get_frictionless_verdicts(tmp_path, table):
     path.write_text(buffer.getvalue(), encoding="utf-8")
     schema = Schema.from_descriptor(descriptor)
     expected = frictionless_verdict(path, schema)
-    assert validate_csv(path, schema).flatten(KEYS) == expected
+    assert validate_csv(path, schema, strategy=strategy,
+                        batch_bytes=batch_bytes).flatten(KEYS) == expected

@@ -1,19 +1,23 @@
-"""Per field, vectorised: which cells are missing, which are certainly valid (Frictionless would
-raise nothing for them), and their typed values in a canonical Arrow type for key checks.
+"""Per field, vectorised: a status per cell (missing? certainly valid?) and, for key fields, a
+64-bit hash of each certainly valid cell's typed value.
 
 Soundness is the rule: a cell marked clean must be one Frictionless accepts with no error and
-reads to the same value. Anything else is not clean and goes to Frictionless row by row."""
+reads to the same value. Anything else is UNSURE and goes to Frictionless's own cell reader."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import threading
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from frictionless import Field
 
+from flows.fastcheck.keys import NULL, hash_column, hash_values, spread_nan
+
+MISSING, UNSURE = np.uint8(1), np.uint8(2)  # status bits of a cell
 INT = r"^\s*-?[0-9]{1,18}\s*$"
 # at most 15 significant digits: distinct decimals stay distinct floats, so comparisons agree
 NUMBER = r"^\s*-?[0-9]{1,15}(?:\.[0-9]{1,15})?\s*$"
@@ -22,14 +26,21 @@ YEAR = r"^[0-9]{4}$"
 EPOCH = dt.date(1970, 1, 1)
 CANONICAL = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(),
              "boolean": pa.bool_(), "date": pa.int32(), "string": pa.string()}
-FAST_CONSTRAINTS = {
-    "string": {"required", "minLength", "maxLength", "pattern", "enum"},
-    "integer": {"required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"},
-    "number": {"required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"},
-    "year": {"required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"},
-    "date": {"required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"},
-    "boolean": {"required", "enum"},
-}
+LIMITS = {"required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"}
+FAST_CONSTRAINTS = {"string": {"required", "minLength", "maxLength", "pattern", "enum"},
+                    "integer": LIMITS, "number": LIMITS, "year": LIMITS, "date": LIMITS,
+                    "boolean": {"required", "enum"}}
+# a column is checked once per distinct value while the last batch had fewer distinct values
+# than this share of its cells; above it, cell by cell (integers parse faster than they hash)
+DICTIONARY_SHARE = {"integer": 0.01}
+DEFAULT_SHARE = 0.25
+MAX_KNOWN = 200_000  # distinct values whose verdicts a field remembers
+
+
+class Known(NamedTuple):
+    values: pa.Array
+    status: np.ndarray
+    hashes: np.ndarray | None
 
 
 def canonical(field: Field, value: Any) -> Any:
@@ -52,24 +63,18 @@ def canonical_type(field: Field) -> pa.DataType:
     return CANONICAL.get(field.type, pa.string())
 
 
-def key_value(field: Field, value: Any) -> Any:
-    """As a key cell: integers as text, since Python's int has no size limit."""
-    if value is not None and field.type == "integer":
-        return str(int(value))
-    return canonical(field, value)
-
-
-def key_type(field: Field) -> pa.DataType:
-    return pa.string() if field.type == "integer" else canonical_type(field)
-
-
 class FieldCheck:
     """Checks one field's column of raw strings."""
 
-    def __init__(self, field: Field, missing_values: list[str]) -> None:
+    def __init__(self, field: Field, missing_values: list[str], *, key: bool = False,
+                 strategy: str = "auto") -> None:
         self.field = field
+        self.key = key  # whether hashes of the typed values are wanted
+        self.strategy = strategy  # auto | dictionary | direct (tests force one)
+        self.only_empty_missing = list(missing_values) == [""]
         self.missing = pa.array(missing_values, pa.string())
         self.reader = field.create_cell_reader()
+        self.memo: dict[Any, tuple[Any, dict]] = {}  # the cell reader's answers, bounded
         kind = field.type
         constraints = set(field.constraints) - {"unique"}
         fmt = field.format
@@ -90,11 +95,9 @@ class FieldCheck:
         elif kind == "boolean" and constraints <= FAST_CONSTRAINTS[kind]:
             self.mode = "boolean"
         value_reader = field.create_value_reader()
-        limits = {}
-        for name in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            if name in field.constraints:
-                limits[name] = canonical(field, value_reader(field.constraints[name]))
-        self.limits = limits
+        self.limits = {name: canonical(field, value_reader(field.constraints[name]))
+                       for name in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+                       if name in field.constraints}
         self.enum = None
         if "enum" in field.constraints:
             values = [value_reader(v) for v in field.constraints["enum"]]
@@ -108,47 +111,134 @@ class FieldCheck:
             except pa.ArrowInvalid:
                 self.mode = "scalar"  # not RE2: Python's re decides, value by value
         self.true_false = (field.true_values, field.false_values) if kind == "boolean" else None
-        self.distinct_share = 0.0  # share of distinct values in the last batch
+        # a text column with no constraints beyond `required` that is not a key is only
+        # checked for missing values
+        self.needs_values = key or self.mode != "string" or bool(constraints - {"required"})
+        self.distinct_share = 0.0  # share of distinct values in the last piece
+        self.known: Known | None = None  # values already judged: (values, status, hashes)
+        self.lock = threading.Lock()
 
     @property
     def required(self) -> bool:
         return bool(self.field.constraints.get("required"))
 
-    def check(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-        """-> (missing mask, clean mask, canonical typed values with nulls where not clean).
+    def read(self, cell: Any) -> tuple[Any, dict]:
+        """Frictionless's own reading of one cell: (typed value, notes), remembered."""
+        found = self.memo.get(cell)
+        if found is None:
+            found = self.reader(cell)
+            if len(self.memo) < 100_000:
+                self.memo[cell] = found
+        return found
 
-        A column with few distinct values (codes, years, dates) is checked once per value; one
-        that had many in the last batch is checked cell by cell without trying."""
-        if self.distinct_share < 0.25 or self.mode == "scalar":
-            encoded = pc.dictionary_encode(column)
-            self.distinct_share = len(encoded.dictionary) / max(len(column), 1)
-            if self.distinct_share < 0.25 or self.mode == "scalar":
-                missing, clean, typed = self._check(encoded.dictionary)
-                indices = encoded.indices.to_numpy(zero_copy_only=False)
-                return missing[indices], clean[indices], typed.take(encoded.indices)
-        return self._check(column)
+    def check(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+        """-> (status per cell: MISSING and UNSURE bits, hashes of the typed values of a key
+        field with the NULL hash where missing or unsure; None when not a key).
 
-    def _check(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-        missing = pc.is_in(column, value_set=self.missing).to_numpy(zero_copy_only=False)
+        A column with few distinct values (codes, years, dates) is checked once per value,
+        and the values' verdicts are remembered from piece to piece; one that had many in the
+        last piece is checked cell by cell without trying."""
+        if not self._per_value():
+            status, hashes = self._evaluate(column)
+            return status, (spread_nan(hashes) if hashes is not None else None)
+        known = self.known
+        if known is not None:
+            where = pc.index_in(column, value_set=known[0])
+            if not where.null_count:
+                return self._gather(known, where.to_numpy())
+            if where.null_count <= len(column) // 8:  # some new values: add them
+                indices = where.fill_null(-1).to_numpy()
+                new = np.flatnonzero(indices < 0)
+                fresh = column.take(pa.array(new))
+                encoded = pc.dictionary_encode(fresh)
+                known = self._remember(encoded.dictionary, *self._evaluate(encoded.dictionary))
+                indices = indices.copy()
+                indices[new] = pc.index_in(fresh, value_set=known[0]).to_numpy()
+                return self._gather(known, indices)
+        encoded = pc.dictionary_encode(column)
+        self.distinct_share = len(encoded.dictionary) / max(len(column), 1)
+        if not self._per_value():
+            status, hashes = self._evaluate(column)
+            return status, (spread_nan(hashes) if hashes is not None else None)
+        known = self._remember(encoded.dictionary, *self._evaluate(encoded.dictionary))
+        indices = pc.index_in(encoded.dictionary, value_set=known[0]).to_numpy()
+        return self._gather(known, indices[encoded.indices.to_numpy(zero_copy_only=False)])
+
+    @staticmethod
+    def _gather(known: Known, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        _, status, hashes = known
+        return status[indices], (spread_nan(hashes[indices]) if hashes is not None else None)
+
+    def _remember(self, values: pa.Array, status: np.ndarray,
+                  hashes: np.ndarray | None) -> Known:
+        """Add checked values to the known ones (pieces are checked in several threads)."""
+        with self.lock:
+            known = self.known
+            if known is not None:
+                new = pc.is_null(pc.index_in(values, value_set=known[0])).to_numpy(
+                    zero_copy_only=False)
+                if len(known[0]) + int(new.sum()) > MAX_KNOWN:
+                    # too many to remember: these are judged now, and again when seen again
+                    return Known(pa.concat_arrays([known[0], values]),
+                                 np.concatenate([known[1], status]),
+                                 None if hashes is None else np.concatenate([known[2], hashes]))
+                values, status = values.filter(pa.array(new)), status[new]
+                hashes = None if hashes is None else hashes[new]
+                known = Known(pa.concat_arrays([known[0], values]),
+                              np.concatenate([known[1], status]),
+                              None if hashes is None else np.concatenate([known[2], hashes]))
+            else:
+                known = Known(values, status, hashes)
+            self.known = known
+            return known
+
+    def _per_value(self) -> bool:
+        if self.mode == "scalar" or self.strategy == "dictionary":
+            return True
+        if self.strategy == "direct" or not self.needs_values:
+            return False
+        return self.distinct_share < DICTIONARY_SHARE.get(self.mode, DEFAULT_SHARE)
+
+    def _evaluate(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+        if self.only_empty_missing:
+            missing = pc.equal(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
+        else:
+            missing = pc.is_in(column, value_set=self.missing).to_numpy(zero_copy_only=False)
         if self.mode == "scalar":
-            clean, typed = self._scalar(column)
+            clean, hashes = self._scalar(column)
+        elif not self.needs_values:
+            clean, hashes = np.ones(len(column), dtype=bool), None
         else:
             clean, typed = getattr(self, f"_{self.mode}")(column)
             clean = clean & self._constraints(column, typed)
+            hashes = hash_column(typed) if self.key else None
         clean = np.asarray(clean, dtype=bool) & ~missing
+        status = missing.astype(np.uint8)
         if not self.required:
             clean = clean | missing  # a missing optional cell is fine (and None)
-        typed = pc.if_else(pa.array(missing), pa.scalar(None, typed.type), typed)
-        return missing, clean, typed
+        status |= (~clean).astype(np.uint8) * UNSURE
+        if hashes is not None:
+            hashes = np.where(clean & ~missing, hashes, NULL)
+        return status, hashes
 
     # the fast types -------------------------------------------------------------------
     def _string(self, column: pa.Array):
         return np.ones(len(column), dtype=bool), column
 
     def _integer(self, column: pa.Array):
-        ok = pc.match_substring_regex(column, INT)
-        typed = pc.cast(pc.utf8_trim_whitespace(pc.if_else(ok, column, "0")), pa.int64())
-        return _mask(ok), pc.if_else(ok, typed, pa.scalar(None, pa.int64()))
+        # plain digits parse at once; signs and spaces (and bad cells) take the full pattern
+        plain = _mask(pc.and_(pc.ascii_is_decimal(column),
+                              pc.less_equal(pc.binary_length(column), 18)))
+        typed = pc.cast(pc.if_else(pa.array(plain), column, "0"), pa.int64()).to_numpy()
+        others = np.flatnonzero(~plain & (pc.binary_length(column).to_numpy() > 0))
+        if len(others):
+            subset = column.take(pa.array(others))
+            shaped = pc.match_substring_regex(subset, INT)
+            values = pc.cast(pc.if_else(shaped, pc.utf8_trim_whitespace(subset), "0"), pa.int64())
+            typed, plain = typed.copy(), plain.copy()
+            typed[others] = values.to_numpy()
+            plain[others] = _mask(shaped)
+        return plain, pa.array(typed, mask=~plain)
 
     def _number(self, column: pa.Array):
         ok = pc.match_substring_regex(column, NUMBER)
@@ -197,19 +287,14 @@ class FieldCheck:
         return ok
 
     # everything else: Frictionless's own reader, once per distinct value ------------------
-    def _scalar(self, column: pa.Array):
-        encoded = pc.dictionary_encode(column)
-        values = encoded.dictionary.to_pylist()
+    def _scalar(self, values: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
         flags, typed_values = [], []
-        for value in values:
-            target, notes = self.reader(value)
+        for value in values.to_pylist():
+            target, notes = self.read(value)
             flags.append(not notes)
-            typed_values.append(key_value(self.field, target) if not notes else None)
-        indices = encoded.indices
-        clean = np.asarray(flags, dtype=bool)[indices.to_numpy(zero_copy_only=False)] \
-            if len(values) else np.zeros(len(column), dtype=bool)
-        typed = pa.array(typed_values, key_type(self.field)).take(indices)
-        return clean, typed
+            typed_values.append(target if not notes else None)
+        hashes = hash_values(self.field, typed_values, spread=False) if self.key else None
+        return np.asarray(flags, dtype=bool).reshape(len(values)), hashes
 
 
 def _mask(array: pa.Array) -> np.ndarray:
