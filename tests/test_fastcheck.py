@@ -63,6 +63,20 @@ def test_all_errors_are_reported_beyond_frictionless_default_limit(tmp_path):
     assert len(fast.errors) == 2500 and fast.rows == 2500
 
 
+def test_bytes_that_are_not_utf8_past_the_sample_get_frictionless_verdict(tmp_path):
+    """Encoding detection reads a sample; a bad byte far into the file must not crash the
+    fast path (pyarrow refuses it): the file goes to Frictionless, which reports it."""
+    lines = ["a,b"] + [f"{i},hälsa" for i in range(1, 20000)]
+    path = tmp_path / "trasig.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode("utf-8") + b"20000,\xff\xfe\n")
+    schema = Schema.from_descriptor({"fields": [{"name": "a", "type": "integer"},
+                                                {"name": "b", "type": "string"}]})
+    fast = validate_csv(path, schema)
+    assert fast.flatten(KEYS) == frictionless_verdict(path, schema) == [
+        [None, None, "encoding-error"]]
+    assert "Frictionless validated the whole file" in fast.handed_over[0]
+
+
 def test_small_batches_keep_row_numbers_across_batch_borders(tmp_path):
     lines = ["a,b"] + [f"{i},x" if i % 7 else f"{i}" for i in range(1, 3000)]
     lines[1500] = '"multi\nline",y'

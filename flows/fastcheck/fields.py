@@ -140,7 +140,7 @@ class FieldCheck:
         last piece is checked cell by cell without trying."""
         if not self._per_value():
             status, hashes = self._evaluate(column)
-            return status, (spread_nan(hashes) if hashes is not None else None)
+            return status, (self._spread(hashes) if hashes is not None else None)
         known = self.known
         if known is not None:
             where = pc.index_in(column, value_set=known[0])
@@ -159,15 +159,18 @@ class FieldCheck:
         self.distinct_share = len(encoded.dictionary) / max(len(column), 1)
         if not self._per_value():
             status, hashes = self._evaluate(column)
-            return status, (spread_nan(hashes) if hashes is not None else None)
+            return status, (self._spread(hashes) if hashes is not None else None)
         known = self._remember(encoded.dictionary, *self._evaluate(encoded.dictionary))
         indices = pc.index_in(encoded.dictionary, value_set=known[0]).to_numpy()
         return self._gather(known, indices[encoded.indices.to_numpy(zero_copy_only=False)])
 
-    @staticmethod
-    def _gather(known: Known, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    def _gather(self, known: Known, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         _, status, hashes = known
-        return status[indices], (spread_nan(hashes[indices]) if hashes is not None else None)
+        return status[indices], (self._spread(hashes[indices]) if hashes is not None else None)
+
+    def _spread(self, hashes: np.ndarray) -> np.ndarray:
+        """Only numbers have a NaN (that equals nothing, itself included)."""
+        return spread_nan(hashes) if self.field.type == "number" else hashes
 
     def _remember(self, values: pa.Array, status: np.ndarray,
                   hashes: np.ndarray | None) -> Known:
