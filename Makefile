@@ -47,7 +47,7 @@ browser:
 
 ## Side-by-side benchmark: frictionless, our validator and a bare pyarrow read (not part of test).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py --sizes 1000000 10000000 --repeat 3
+	$(BIN)/python benchmarks/run.py --sizes 1000000 10000000 --repeat 5
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows tests
