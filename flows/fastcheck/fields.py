@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from frictionless import Field
 
-from flows.fastcheck.keys import NULL, hash_column, hash_values, spread_nan
+from flows.fastcheck.keys import KeyCells, cells_of, hash_column, nan_mask
 
 MISSING, UNSURE = np.uint8(1), np.uint8(2)  # status bits of a cell
 INT = r"^\s*-?[0-9]{1,18}\s*$"
@@ -23,9 +24,8 @@ INT = r"^\s*-?[0-9]{1,18}\s*$"
 NUMBER = r"^\s*-?[0-9]{1,15}(?:\.[0-9]{1,15})?\s*$"
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 YEAR = r"^[0-9]{4}$"
-EPOCH = dt.date(1970, 1, 1)
 CANONICAL = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(),
-             "boolean": pa.bool_(), "date": pa.int32(), "string": pa.string()}
+             "boolean": pa.bool_(), "date": pa.date32(), "string": pa.string()}
 LIMITS = {"required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"}
 FAST_CONSTRAINTS = {"string": {"required", "minLength", "maxLength", "pattern", "enum"},
                     "integer": LIMITS, "number": LIMITS, "year": LIMITS, "date": LIMITS,
@@ -38,9 +38,11 @@ MAX_KNOWN = 200_000  # distinct values whose verdicts a field remembers
 
 
 class Known(NamedTuple):
+    """Values of a field already judged, with their status and key cells."""
+
     values: pa.Array
     status: np.ndarray
-    hashes: np.ndarray | None
+    cells: KeyCells | None
 
 
 def canonical(field: Field, value: Any) -> Any:
@@ -55,8 +57,23 @@ def canonical(field: Field, value: Any) -> Any:
     if kind == "boolean":
         return bool(value)
     if kind == "date":
-        return (value - EPOCH).days
+        return value
+    if kind == "datetime" and isinstance(value, dt.datetime):  # the same instant is equal
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        return (value.astimezone(dt.UTC) if aware else value).isoformat()
     return str(value)
+
+
+def _fits(kind: str, value: Any) -> bool:
+    """Whether a limit compares exactly in the field's canonical Arrow type."""
+    if kind == "integer":
+        return -(2**63) <= int(value) < 2**63
+    if kind == "number":
+        if isinstance(value, float):
+            return value == value  # a float is held by a float (NaN compares with nothing)
+        number = Decimal(value)
+        return number.is_finite() and Decimal(repr(float(number))) == number
+    return True
 
 
 def canonical_type(field: Field) -> pa.DataType:
@@ -95,13 +112,16 @@ class FieldCheck:
         elif kind == "boolean" and constraints <= FAST_CONSTRAINTS[kind]:
             self.mode = "boolean"
         value_reader = field.create_value_reader()
-        self.limits = {name: canonical(field, value_reader(field.constraints[name]))
-                       for name in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-                       if name in field.constraints}
+        bounds = {name: value_reader(field.constraints[name])
+                  for name in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+                  if name in field.constraints}
+        members = [value_reader(v) for v in field.constraints.get("enum", [])]
+        if not all(_fits(kind, v) for v in [*bounds.values(), *members] if v is not None):
+            self.mode = "scalar"  # a limit an int64 or a float cannot hold: Frictionless decides
+        self.limits = {name: canonical(field, v) for name, v in bounds.items()}
         self.enum = None
-        if "enum" in field.constraints:
-            values = [value_reader(v) for v in field.constraints["enum"]]
-            self.enum = pa.array([canonical(field, v) for v in values if v is not None],
+        if "enum" in field.constraints and self.mode != "scalar":
+            self.enum = pa.array([canonical(field, v) for v in members if v is not None],
                                  canonical_type(field))
         self.pattern = None
         if "pattern" in field.constraints:
@@ -115,7 +135,7 @@ class FieldCheck:
         # checked for missing values
         self.needs_values = key or self.mode != "string" or bool(constraints - {"required"})
         self.distinct_share = 0.0  # share of distinct values in the last piece
-        self.known: Known | None = None  # values already judged: (values, status, hashes)
+        self.known: Known | None = None  # values already judged
         self.lock = threading.Lock()
 
     @property
@@ -131,19 +151,18 @@ class FieldCheck:
                 self.memo[cell] = found
         return found
 
-    def check(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-        """-> (status per cell: MISSING and UNSURE bits, hashes of the typed values of a key
-        field with the NULL hash where missing or unsure; None when not a key).
+    def check(self, column: pa.Array) -> tuple[np.ndarray, KeyCells | None]:
+        """-> (status per cell: MISSING and UNSURE bits, the cells as a key sees them where
+        the field is in a key, else None; unsure cells are to be read by Frictionless).
 
         A column with few distinct values (codes, years, dates) is checked once per value,
         and the values' verdicts are remembered from piece to piece; one that had many in the
         last piece is checked cell by cell without trying."""
         if not self._per_value():
-            status, hashes = self._evaluate(column)
-            return status, (self._spread(hashes) if hashes is not None else None)
+            return self._evaluate(column)
         known = self.known
         if known is not None:
-            where = pc.index_in(column, value_set=known[0])
+            where = pc.index_in(column, value_set=known.values)
             if not where.null_count:
                 return self._gather(known, where.to_numpy())
             if where.null_count <= len(column) // 8:  # some new values: add them
@@ -153,47 +172,42 @@ class FieldCheck:
                 encoded = pc.dictionary_encode(fresh)
                 known = self._remember(encoded.dictionary, *self._evaluate(encoded.dictionary))
                 indices = indices.copy()
-                indices[new] = pc.index_in(fresh, value_set=known[0]).to_numpy()
+                indices[new] = pc.index_in(fresh, value_set=known.values).to_numpy()
                 return self._gather(known, indices)
         encoded = pc.dictionary_encode(column)
         self.distinct_share = len(encoded.dictionary) / max(len(column), 1)
         if not self._per_value():
-            status, hashes = self._evaluate(column)
-            return status, (self._spread(hashes) if hashes is not None else None)
+            return self._evaluate(column)
         known = self._remember(encoded.dictionary, *self._evaluate(encoded.dictionary))
-        indices = pc.index_in(encoded.dictionary, value_set=known[0]).to_numpy()
+        indices = pc.index_in(encoded.dictionary, value_set=known.values).to_numpy()
         return self._gather(known, indices[encoded.indices.to_numpy(zero_copy_only=False)])
 
-    def _gather(self, known: Known, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        _, status, hashes = known
-        return status[indices], (self._spread(hashes[indices]) if hashes is not None else None)
+    @staticmethod
+    def _gather(known: Known, indices: np.ndarray) -> tuple[np.ndarray, KeyCells | None]:
+        return known.status[indices], (known.cells.take(indices) if known.cells else None)
 
-    def _spread(self, hashes: np.ndarray) -> np.ndarray:
-        """Only numbers have a NaN (that equals nothing, itself included)."""
-        return spread_nan(hashes) if self.field.type == "number" else hashes
-
-    def _remember(self, values: pa.Array, status: np.ndarray,
-                  hashes: np.ndarray | None) -> Known:
-        """Add checked values to the known ones (pieces are checked in several threads)."""
+    def _remember(self, values: pa.Array, status: np.ndarray, cells: KeyCells | None) -> Known:
+        """Add checked values to the known ones (pieces are checked in several threads; the
+        known values only grow, so positions found in an earlier copy stay right)."""
         with self.lock:
             known = self.known
-            if known is not None:
-                new = pc.is_null(pc.index_in(values, value_set=known[0])).to_numpy(
-                    zero_copy_only=False)
-                if len(known[0]) + int(new.sum()) > MAX_KNOWN:
-                    # too many to remember: these are judged now, and again when seen again
-                    return Known(pa.concat_arrays([known[0], values]),
-                                 np.concatenate([known[1], status]),
-                                 None if hashes is None else np.concatenate([known[2], hashes]))
+            if known is None:
+                self.known = Known(values, status, cells)
+                return self.known
+            new = pc.is_null(pc.index_in(values, value_set=known.values)).to_numpy(
+                zero_copy_only=False)
+            grown = len(known.values) + int(new.sum()) > MAX_KNOWN
+            if not grown:  # else: too many to remember; judged now, and when seen again
                 values, status = values.filter(pa.array(new)), status[new]
-                hashes = None if hashes is None else hashes[new]
-                known = Known(pa.concat_arrays([known[0], values]),
-                              np.concatenate([known[1], status]),
-                              None if hashes is None else np.concatenate([known[2], hashes]))
-            else:
-                known = Known(values, status, hashes)
-            self.known = known
-            return known
+                cells = cells.take(np.flatnonzero(new)) if cells else None
+            merged = Known(pa.concat_arrays([known.values, values]),
+                           np.concatenate([known.status, status]),
+                           None if cells is None else KeyCells(*(
+                               None if a is None else np.concatenate([a, b])
+                               for a, b in zip(known.cells, cells, strict=True))))
+            if not grown:
+                self.known = merged
+            return merged
 
     def _per_value(self) -> bool:
         if self.mode == "scalar" or self.strategy == "dictionary":
@@ -202,27 +216,31 @@ class FieldCheck:
             return False
         return self.distinct_share < DICTIONARY_SHARE.get(self.mode, DEFAULT_SHARE)
 
-    def _evaluate(self, column: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    def _evaluate(self, column: pa.Array) -> tuple[np.ndarray, KeyCells | None]:
         if self.only_empty_missing:
             missing = pc.equal(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
         else:
             missing = pc.is_in(column, value_set=self.missing).to_numpy(zero_copy_only=False)
+        cells = None
         if self.mode == "scalar":
-            clean, hashes = self._scalar(column)
+            clean, cells = self._scalar(column)
         elif not self.needs_values:
-            clean, hashes = np.ones(len(column), dtype=bool), None
+            clean = np.ones(len(column), dtype=bool)
         else:
             clean, typed = getattr(self, f"_{self.mode}")(column)
             clean = clean & self._constraints(column, typed)
-            hashes = hash_column(typed) if self.key else None
+            if self.key:
+                cells = KeyCells(hash_column(typed), typed.is_null().to_numpy(
+                    zero_copy_only=False), nan_mask(typed) if self.field.type == "number"
+                    else None)
         clean = np.asarray(clean, dtype=bool) & ~missing
         status = missing.astype(np.uint8)
         if not self.required:
             clean = clean | missing  # a missing optional cell is fine (and None)
         status |= (~clean).astype(np.uint8) * UNSURE
-        if hashes is not None:
-            hashes = np.where(clean & ~missing, hashes, NULL)
-        return status, hashes
+        if cells is not None:  # a missing cell is None (unsure ones are read again)
+            cells = KeyCells(cells.hashes, cells.nulls | missing, cells.nans)
+        return status, cells
 
     # the fast types -------------------------------------------------------------------
     def _string(self, column: pa.Array):
@@ -244,7 +262,11 @@ class FieldCheck:
         return plain, pa.array(typed, mask=~plain)
 
     def _number(self, column: pa.Array):
-        ok = pc.match_substring_regex(column, NUMBER)
+        # at most 15 significant digits (16 characters with the point): the float is exact
+        # enough that distinct decimals stay distinct and in order
+        ok = pc.and_(pc.match_substring_regex(column, NUMBER), pc.less_equal(
+            pc.subtract(pc.binary_length(column), pc.cast(pc.starts_with(column, "-"),
+                                                            pa.int32())), 16))
         safe = pc.if_else(ok, pc.utf8_trim_whitespace(column), "0")
         typed = pc.cast(safe, pa.float64())
         return _mask(ok), pc.if_else(ok, typed, pa.scalar(None, pa.float64()))
@@ -261,8 +283,9 @@ class FieldCheck:
         # Arrow rolls 2020-02-30 over to March: only a date that prints back the same is sure
         same = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), column)
         ok = pc.and_(pc.and_(shaped, pc.is_valid(parsed)), pc.fill_null(same, False))
-        days = pc.cast(pc.cast(parsed, pa.date32()), pa.int32())
-        return _mask(ok), pc.if_else(ok, days, pa.scalar(None, pa.int32()))
+        ok = pc.and_(ok, pc.invert(pc.starts_with(column, "0000")))  # Python has no year 0
+        days = pc.cast(parsed, pa.date32())
+        return _mask(ok), pc.if_else(ok, days, pa.scalar(None, pa.date32()))
 
     def _boolean(self, column: pa.Array):
         trues, falses = self.true_false
@@ -290,14 +313,14 @@ class FieldCheck:
         return ok
 
     # everything else: Frictionless's own reader, once per distinct value ------------------
-    def _scalar(self, values: pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    def _scalar(self, values: pa.Array) -> tuple[np.ndarray, KeyCells | None]:
         flags, typed_values = [], []
         for value in values.to_pylist():
             target, notes = self.read(value)
             flags.append(not notes)
             typed_values.append(target if not notes else None)
-        hashes = hash_values(self.field, typed_values, spread=False) if self.key else None
-        return np.asarray(flags, dtype=bool).reshape(len(values)), hashes
+        cells = cells_of(self.field, typed_values) if self.key else None
+        return np.asarray(flags, dtype=bool).reshape(len(values)), cells
 
 
 def _mask(array: pa.Array) -> np.ndarray:

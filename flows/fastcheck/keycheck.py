@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from frictionless import Resource, Schema, errors
 
-from flows.fastcheck.keys import NULL, KeyLog, combine, hash_values
+from flows.fastcheck.keys import KeyCells, KeyLog, cells_of, key_hashes
 from flows.fastcheck.report import Found, flat_error
 
 
@@ -31,24 +31,20 @@ class Keys:
         for i, fk in local:
             self.logs[f"ref:{i}"] = (list(fk["reference"]["fields"]), KeyLog())
 
-    def prepare(self, hashes: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Each key's log entries for some rows, given each key field's hashes (NULL where
-        None). A key whose cells are all None is not compared (Frictionless skips it).
-        Thread-safe: the logs are not touched."""
-        prepared = {}
-        for name, (names, _) in self.logs.items():
-            columns = [hashes[n] for n in names]
-            skip = np.logical_and.reduce([c == NULL for c in columns])
-            prepared[name] = KeyLog.prepare(combine(columns), skip)
-        return prepared
+    def prepare(self, cells: dict[str, KeyCells]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each key's log entries for some rows, from each key field's cells. A key whose
+        cells are all None is not compared (Frictionless skips it). Thread-safe: the logs
+        are not touched."""
+        return {name: KeyLog.prepare(*key_hashes([cells[n] for n in names]))
+                for name, (names, _) in self.logs.items()}
 
     def append(self, numbers: np.ndarray, prepared: dict[str, tuple[np.ndarray, np.ndarray]]):
         """Log prepared entries for the rows `numbers`, in file order of the pieces."""
         for name, (_, log) in self.logs.items():
             log.append(numbers, *prepared[name])
 
-    def log(self, numbers: np.ndarray, hashes: dict[str, np.ndarray]) -> None:
-        self.append(numbers, self.prepare(hashes))
+    def log(self, numbers: np.ndarray, cells: dict[str, KeyCells]) -> None:
+        self.append(numbers, self.prepare(cells))
 
     def errors(self, lookups: dict[str, str | Path], handed: list[str]) -> list[tuple]:
         """(row number, order, error, key) of every key error, with the foreign keys to other
@@ -100,11 +96,11 @@ def lookup_hashes(path: str | Path, fk: dict) -> np.ndarray:
     names = list(fk["reference"]["fields"])
     with resource:
         rows = [tuple(row.get(n) for n in names) for row in resource.row_stream]
-    rows = [r for r in rows if set(r) != {None}]
     if not rows:
         return np.zeros(0, dtype=np.uint64)
-    return combine([hash_values(resource.schema.get_field(n), [r[i] for r in rows])
-                    for i, n in enumerate(names)])
+    hashes, skip = key_hashes([cells_of(resource.schema.get_field(n), [r[i] for r in rows])
+                               for i, n in enumerate(names)])
+    return hashes[~skip]
 
 
 def order_row_errors(row_errors: list[Found], number: int, schema: Schema, unique: list[str],

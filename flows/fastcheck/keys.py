@@ -3,18 +3,41 @@ never held twice, only one hash per row and key (8 bytes) and its bucket (1 byte
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-NULL = np.uint64(0x9E3779B97F4A7C15)  # the hash of a missing cell: None == None in a key
-NAN = np.uint64(0x7FF8DEADBEEF0001)  # NaN, until spread_nan makes each one different
+NULL = np.uint64(0x9E3779B97F4A7C15)  # what a None cell adds to a key (None == None)
 MULTIPLIER = np.uint64(0x100000001B3)
+DATE_SALT = np.uint64(0xD1B54A32D192ED03)
 INT64 = (-(2**63), 2**63)
-_nan_counter = np.random.default_rng(20260101)
+_random = np.random.default_rng(20260101)
+
+
+class KeyCells(NamedTuple):
+    """One key field's cells in some rows, as the key checks see them."""
+
+    hashes: np.ndarray  # uint64 hash of each typed value (meaningless where None)
+    nulls: np.ndarray  # the cell is None
+    nans: np.ndarray | None  # the value is NaN, which equals nothing (numbers only)
+
+    def put(self, positions: np.ndarray, other: KeyCells) -> KeyCells:
+        """These cells with `other` at `positions`."""
+        hashes, nulls = self.hashes.copy(), self.nulls.copy()
+        hashes[positions], nulls[positions] = other.hashes, other.nulls
+        nans = None
+        if self.nans is not None or other.nans is not None:
+            nans = np.zeros(len(hashes), dtype=bool) if self.nans is None else self.nans.copy()
+            nans[positions] = False if other.nans is None else other.nans
+        return KeyCells(hashes, nulls, nans)
+
+    def take(self, indices: np.ndarray) -> KeyCells:
+        return KeyCells(self.hashes[indices], self.nulls[indices],
+                        None if self.nans is None else self.nans[indices])
 
 
 def hash_column(column: pa.Array) -> np.ndarray:
@@ -29,10 +52,16 @@ def hash_column(column: pa.Array) -> np.ndarray:
         hashed = pd.util.hash_array(words, categorize=False)[
             encoded.indices.to_numpy(zero_copy_only=False)]
     elif pa.types.is_floating(kind):
+        # a whole number hashes as the integer it equals (1.0 == 1 in Python, as in Frictionless)
         floats = column.fill_null(0.0).to_numpy(zero_copy_only=False).astype(np.float64)
-        floats = np.where(floats == 0.0, 0.0, floats)  # -0.0 equals 0.0
-        hashed = pd.util.hash_array(floats.view(np.uint64), categorize=False)
-        hashed = np.where(np.isnan(floats), NAN, hashed)
+        whole = (floats == np.trunc(floats)) & (np.abs(floats) < 2.0**63)
+        as_int = np.where(whole, floats, 0.0).astype(np.int64).view(np.uint64)
+        hashed = np.where(whole, pd.util.hash_array(as_int, categorize=False),
+                          pd.util.hash_array(floats.view(np.uint64), categorize=False))
+    elif pa.types.is_date(kind):  # a date equals no number: its days are salted
+        days = column.cast(pa.int32()).fill_null(0).to_numpy(zero_copy_only=False)
+        hashed = pd.util.hash_array(days.astype(np.int64).view(np.uint64) ^ DATE_SALT,
+                                    categorize=False)
     else:
         filled = (column.cast(pa.int64()) if pa.types.is_boolean(kind) else column).fill_null(0)
         raw = filled.to_numpy(zero_copy_only=False).astype(np.int64).view(np.uint64)
@@ -40,51 +69,70 @@ def hash_column(column: pa.Array) -> np.ndarray:
     return np.where(nulls, NULL, hashed)
 
 
-def spread_nan(hashes: np.ndarray) -> np.ndarray:
-    """NaN never equals anything, as Decimal('NaN') in Frictionless: each gets its own hash."""
-    nan = hashes == NAN
-    if nan.any():
-        hashes = hashes.copy()
-        hashes[nan] = _nan_counter.integers(0, 2**63, int(nan.sum()), dtype=np.uint64)
-    return hashes
+def nan_mask(column: pa.Array) -> np.ndarray:
+    return pc.fill_null(pc.is_nan(column), False).to_numpy(zero_copy_only=False)
 
 
-def hash_values(field: Any, values: list[Any], *, spread: bool = True) -> np.ndarray:
-    """Hashes of Frictionless-typed Python values, equal to those of the same values read
-    vectorised. An integer beyond 64 bits hashes by its digits (it equals no 64-bit one)."""
+def cells_of(field: Any, values: list[Any]) -> KeyCells:
+    """Frictionless-typed Python values as key cells, hashed as the same values read
+    vectorised. An integer beyond 64 bits, or a decimal a float does not hold exactly, hashes
+    by its digits (it equals no value the vectorised path reads)."""
     from flows.fastcheck.fields import canonical, canonical_type
 
+    nulls = np.array([v is None for v in values], dtype=bool)
+    nans = None
+    exact: list[int] = []  # positions hashed by their digits
     if field.type == "integer":
-        fits = [v is None or INT64[0] <= int(v) < INT64[1] for v in values]
-        hashed = hash_column(pa.array([int(v) if v is not None and ok else None
-                                       for v, ok in zip(values, fits, strict=True)], pa.int64()))
-        big = [i for i, ok in enumerate(fits) if not ok]
-        if big:
-            hashed[big] = hash_column(pa.array([str(int(values[i])) for i in big], pa.string()))
-    else:
-        hashed = hash_column(pa.array([canonical(field, v) for v in values],
-                                      canonical_type(field)))
-    return spread_nan(hashed) if spread else hashed
+        exact = [i for i, v in enumerate(values) if v is not None
+                 and not INT64[0] <= int(v) < INT64[1]]
+    elif field.type == "number":
+        nans = np.array([v is not None and v != v for v in values], dtype=bool)
+        # a decimal a float does not hold exactly (more digits, or beyond its range)
+        exact = [i for i, v in enumerate(values) if isinstance(v, Decimal) and v.is_finite()
+                 and Decimal(repr(float(v))) != v]
+    plain = [None if i in exact else canonical(field, v) for i, v in enumerate(values)] \
+        if exact else [canonical(field, v) for v in values]
+    hashed = hash_column(pa.array(plain, canonical_type(field)))
+    if exact:  # a whole number as its integer's digits, as an integer beyond 64 bits
+        hashed[exact] = hash_column(pa.array([_digits(values[i]) for i in exact]))
+    return KeyCells(hashed, nulls, nans)
 
 
-def combine(columns: list[np.ndarray]) -> np.ndarray:
-    """One uint64 per row over the hashes of the key's columns, in order."""
-    combined = np.zeros(len(columns[0]), dtype=np.uint64)
+def _digits(value: Any) -> str:
+    if isinstance(value, Decimal) and value != value.to_integral_value():
+        return str(value.normalize())
+    return str(int(value))
+
+
+def key_hashes(cells: list[KeyCells]) -> tuple[np.ndarray, np.ndarray]:
+    """(one uint64 per row over a key's fields, in order; rows whose key is all None, which
+    are not compared). Which fields are None is mixed in apart from the values, so a None
+    never equals a value whose hash happens to be NULL; each NaN gets a fresh random hash,
+    so it equals nothing, not even itself in another key log."""
+    combined = np.zeros(len(cells[0].hashes), dtype=np.uint64)
+    pattern = np.zeros(len(combined), dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for hashes in columns:
+        for position, field_cells in enumerate(cells):
+            hashes = np.where(field_cells.nulls, NULL, field_cells.hashes)
+            if field_cells.nans is not None and field_cells.nans.any():
+                hashes[field_cells.nans] = _random.integers(0, 2**64 - 1, int(
+                    field_cells.nans.sum()), dtype=np.uint64, endpoint=True)
             combined = combined * MULTIPLIER ^ hashes
-    return combined
+            pattern |= field_cells.nulls.astype(np.uint64) << np.uint64(position % 64)
+        combined = pd.util.hash_array(combined ^ pd.util.hash_array(pattern, categorize=False),
+                                      categorize=False)
+    return combined, np.logical_and.reduce([c.nulls for c in cells])
 
 
-SKIP = np.uint64(0)  # the hash of a key that is not compared (all cells None)
 BUCKETS = 16  # by the top 4 bits of a hash
 GROUP_ROWS = 2_000_000  # at most about this many rows are compared at once
-NO_BUCKET = np.uint8(255)
+SKIPPED = np.uint8(255)  # the "bucket" of a key that is not compared (all cells None)
 
 
 class KeyLog:
-    """Hashes of one key over the whole file: 8 bytes a row and a 1-byte bucket, row numbers
-    kept only where they are not consecutive (rows pyarrow set aside)."""
+    """Hashes of one key over the whole file: 8 bytes a row and a 1-byte bucket (SKIPPED for
+    a key that is not compared), row numbers kept only where they are not consecutive (rows
+    pyarrow set aside)."""
 
     def __init__(self) -> None:
         self.chunks: list[tuple[int | np.ndarray, np.ndarray, np.ndarray]] = []
@@ -92,11 +140,9 @@ class KeyLog:
 
     @staticmethod
     def prepare(hashes: np.ndarray, skip: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(hashes with SKIP where the key is not compared, their buckets)."""
-        hashes = np.where(hashes == SKIP, np.uint64(1), hashes)
-        hashes[skip] = SKIP
+        """(the hashes, their buckets: SKIPPED where the key is not compared)."""
         buckets = (hashes >> np.uint64(60)).astype(np.uint8)
-        buckets[skip] = NO_BUCKET
+        buckets[skip] = SKIPPED
         return hashes, buckets
 
     def append(self, rows: np.ndarray, hashes: np.ndarray, buckets: np.ndarray) -> None:
@@ -116,11 +162,12 @@ class KeyLog:
         return spec + positions if isinstance(spec, int) else spec[positions]
 
     def skipped(self) -> np.ndarray:
-        found = [self._rows(spec, np.flatnonzero(h == SKIP)) for spec, h, _ in self.chunks]
+        found = [self._rows(spec, np.flatnonzero(b == SKIPPED)) for spec, _, b in self.chunks]
         return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
     def hashes(self) -> np.ndarray:
-        found = [h[h != SKIP] for _, h, _ in self.chunks]
+        """The hashes of every compared key."""
+        found = [h[b != SKIPPED] for _, h, b in self.chunks]
         return np.concatenate(found) if found else np.zeros(0, dtype=np.uint64)
 
     def repeated(self) -> np.ndarray:
@@ -136,10 +183,7 @@ class KeyLog:
         for group in range(groups):
             rows, hashes = [], []
             for spec, chunk, buckets in self.chunks:
-                if groups == 1:  # all rows (a SKIP is never counted as repeated)
-                    rows.append(self._rows(spec, np.arange(len(chunk))))
-                    hashes.append(chunk)
-                    continue
+                # SKIPPED >> shift is beyond every group
                 positions = np.flatnonzero((buckets >> shift) == group)
                 if len(positions):
                     rows.append(self._rows(spec, positions))
@@ -155,8 +199,8 @@ class KeyLog:
 
     def missing_from(self, reference: np.ndarray) -> np.ndarray:
         """Row numbers whose key is compared and not among the reference hashes."""
-        found = [self._rows(spec, np.flatnonzero((h != SKIP) & ~np.isin(h, reference)))
-                 for spec, h, _ in self.chunks]
+        found = [self._rows(spec, np.flatnonzero((b != SKIPPED) & ~np.isin(h, reference)))
+                 for spec, h, b in self.chunks]
         return np.sort(np.concatenate(found)) if found else np.zeros(0, dtype=np.int64)
 
 
@@ -164,12 +208,12 @@ FILTER_BITS = np.uint64((1 << 22) - 1)
 
 
 def _later_repeats(hashes: np.ndarray) -> np.ndarray:
-    """Positions of the hashes equal to one earlier in the array (SKIP aside). A sort finds
-    the values that occur twice or more; a bit table on their low bits finds the few rows
-    that may hold them; only those go through a hash table (a hash table over every row
-    misses the CPU cache and costs several times more)."""
+    """Positions of the hashes equal to one earlier in the array. A sort finds the values
+    that occur twice or more; a bit table on their low bits finds the few rows that may hold
+    them; only those go through a hash table (a hash table over every row misses the CPU
+    cache and costs several times more)."""
     ordered = np.sort(hashes)
-    twice = ordered[1:][(ordered[1:] == ordered[:-1]) & (ordered[1:] != SKIP)]
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
     if not len(twice):
         return np.zeros(0, dtype=np.int64)
     table = np.zeros(int(FILTER_BITS) + 1, dtype=bool)

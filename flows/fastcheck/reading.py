@@ -22,7 +22,6 @@ R = TypeVar("R")
 
 
 class Piece(NamedTuple):
-    first: bool  # the piece that starts with the header
     data: memoryview
     done: Callable[[], None]  # call once parsed: the piece's bytes may leave memory
 
@@ -39,7 +38,7 @@ def parse_piece(piece: Piece, names: list[str], encoding: str, parse: dict[str, 
 
     # one thread per piece: only then does pyarrow say where a set-aside row stood
     table = pacsv.read_csv(pa.BufferReader(piece.data), read_options=pacsv.ReadOptions(
-        skip_rows=1 if piece.first else 0, column_names=names, use_threads=False,
+        column_names=names, use_threads=False,
         block_size=len(piece.data) + 1, encoding=encoding),
         parse_options=pacsv.ParseOptions(**parse, invalid_row_handler=on_invalid),
         # plain ASCII (a 1 ms look at 8 MB) is valid UTF-8: pyarrow need not check each value
@@ -70,25 +69,33 @@ def one_byte(encoding: str) -> bool:
         return False
 
 
-def pieces(path: Path, encoding: str, size: int, quote: str | None):
-    """The file in pieces of about `size` bytes, each cut after a newline outside quotes (a
-    quoted value may hold newlines). Byte cuts are safe for UTF-8 and one-byte encodings.
-    The pieces are views of the memory-mapped file: nothing is copied before pyarrow parses."""
-    quote_byte = (quote or '"').encode("ascii")[0]
+def pieces(path: Path, size: int, quote: str | None, delimiter: str):
+    """The rows after the header in pieces of about `size` bytes, each cut after a newline
+    outside quoted values (which may hold newlines). Byte cuts are safe for UTF-8 and
+    one-byte encodings. The pieces are views of the memory-mapped file: nothing is copied
+    before pyarrow parses."""
+    quote_byte = quote.encode("ascii")[0] if quote else None
+    delimiter_byte = delimiter.encode("ascii")[0]
     with path.open("rb") as handle:
         if not os.fstat(handle.fileno()).st_size:
             return
         # not closed here: the views handed out keep the map alive until pyarrow is done
         data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    view, start, first = memoryview(data), 0, True
+    view, start, end = memoryview(data), None, 0
+    while start is None:  # the header row: up to its first newline outside quotes
+        end = min(len(data), end + (1 << 20))
+        start = _cut(data, 0, end, quote_byte, delimiter_byte, last=False)
+        if start is None and end == len(data):
+            return
     while start < len(data):
         end = start + size
-        cut = _last_cut(data, start, end, quote_byte) if end < len(data) else len(data)
+        cut = None
         while cut is None:  # a row longer than the piece: take more
+            cut = _cut(data, start, end, quote_byte, delimiter_byte) if end < len(data) \
+                else len(data)
             end += size
-            cut = _last_cut(data, start, end, quote_byte) if end < len(data) else len(data)
-        yield Piece(first, view[start:cut], partial(_forget, data, start, cut))
-        first, start = False, cut
+        yield Piece(view[start:cut], partial(_forget, data, start, cut))
+        start = cut
 
 
 def _forget(data: mmap.mmap, start: int, end: int) -> None:
@@ -99,25 +106,54 @@ def _forget(data: mmap.mmap, start: int, end: int) -> None:
         data.madvise(mmap.MADV_DONTNEED, low, high - low)
 
 
-def _last_cut(data: mmap.mmap, start: int, end: int, quote: int) -> int | None:
-    """Just after the last newline in data[start:end] outside quotes (quote parity from
-    `start`, which is outside quotes), or None."""
-    if data.find(bytes([quote]), start, end) < 0:  # no quotes at all (memchr): the last newline
-        position = data.rfind(b"\n", start, end)
+def _cut(data: mmap.mmap, start: int, end: int, quote: int | None, delimiter: int, *,
+         last: bool = True) -> int | None:
+    """Just after the last (or first) newline in data[start:end] outside quoted values, or
+    None. `start` is the start of a row."""
+    if quote is None or data.find(bytes([quote]), start, end) < 0:  # memchr: no quotes
+        position = (data.rfind if last else data.find)(b"\n", start, end)
         return position + 1 if position >= 0 else None
-    raw = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
-    quotes = np.flatnonzero(raw == quote)
-    position = end - start
-    for _ in range(64):
-        position = data.rfind(b"\n", start, start + position) - start
+    toggles = _toggles(np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start),
+                       quote, delimiter)
+    position = end if last else start - 1
+    while True:
+        position = data.rfind(b"\n", start, position) if last else \
+            data.find(b"\n", position + 1, end)
         if position < 0:
             return None
-        if np.searchsorted(quotes, position) % 2 == 0:
-            return start + position + 1
-    # many quoted newlines: all at once
-    inside = (np.cumsum(raw == quote, dtype=np.uint8) & 1).astype(bool)
-    cuts = np.flatnonzero((raw == 10) & ~inside)
-    return start + int(cuts[-1]) + 1 if len(cuts) else None
+        if np.searchsorted(toggles, position - start) % 2 == 0:  # not inside quotes
+            return position + 1
+
+
+def _toggles(raw: np.ndarray, quote: int, delimiter: int) -> np.ndarray:
+    """Where quoted values open and close in `raw`, which starts at a row's start, as
+    pyarrow's parser reads them: a quote opens a value only at the start of a field (a quote
+    inside an unquoted field, as in 5" screen, is a character), and inside a value a run of
+    quotes of odd length closes it (an even run is escaped quotes)."""
+    quotes = np.flatnonzero(raw == quote)
+    if not len(quotes):
+        return quotes
+    first_of_run = np.flatnonzero(np.diff(quotes, prepend=-2) != 1)
+    starts = quotes[first_of_run]
+    odd = np.diff(np.append(first_of_run, len(quotes))) % 2 == 1  # even runs change nothing
+    before = raw[np.maximum(starts - 1, 0)]
+    at_field_start = (starts == 0) | (before == delimiter) | (before == 10) | (before == 13)
+    starts, at_field_start = starts[odd], at_field_start[odd]
+    # assume every odd run toggles; where one would open a value outside a field's start it
+    # is a character: drop it and look again (the runs before it were judged right)
+    toggles = np.ones(len(starts), dtype=bool)
+    for _ in range(64):
+        outside = (np.cumsum(toggles) - toggles) % 2 == 0
+        literal = toggles & outside & ~at_field_start
+        if not literal.any():
+            return starts[toggles]
+        toggles[int(np.argmax(literal))] = False
+    inside, kept = False, []  # many stray quotes: one pass in Python
+    for position, opens in zip(starts.tolist(), at_field_start.tolist(), strict=True):
+        if inside or opens:
+            inside = not inside
+            kept.append(position)
+    return np.array(kept, dtype=np.int64)
 
 
 def numbers_from(start: int, count: int, invalid: set[int]) -> np.ndarray:

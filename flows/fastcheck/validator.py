@@ -20,7 +20,7 @@ from frictionless import Dialect, Package, Resource, Schema, errors
 
 from flows.fastcheck.fields import MISSING, UNSURE, FieldCheck
 from flows.fastcheck.keycheck import Keys, order_row_errors
-from flows.fastcheck.keys import hash_values
+from flows.fastcheck.keys import cells_of
 from flows.fastcheck.reading import Piece, in_order, numbers_from, one_byte, parse_piece, pieces
 from flows.fastcheck.report import FastReport, Found, cell_errors, flat_error, from_frictionless
 
@@ -97,12 +97,12 @@ def _validate(path: str | Path, schema: Schema | dict | str | Path, batch_bytes:
 
     def inspect(piece: Piece) -> Findings:  # in a worker thread
         table, set_aside = parse_piece(piece, names, arrow_encoding, parse, convert)
-        return _inspect(piece.first, table, set_aside, schema, checks, keys)
+        return _inspect(table, set_aside, schema, checks, keys)
 
-    source = pieces(path, encoding, batch_bytes, control.quote_char)
+    source = pieces(path, batch_bytes, control.quote_char, control.delimiter)
     try:
         for found in in_order(inspect, source, POOL, AHEAD):
-            offset = 0 if found.first else next_number - 1
+            offset = next_number - 1  # pyarrow counts a piece's rows from 1
             set_aside = [(offset + number, text) for number, text in found.set_aside]
             invalid.extend(set_aside)
             numbers = numbers_from(next_number, found.rows, {n for n, _ in set_aside})
@@ -127,8 +127,8 @@ def _validate(path: str | Path, schema: Schema | dict | str | Path, batch_bytes:
                 pending[int(number)] = [from_frictionless(e, int(number)) for e in row_number_errors]
         rows_seen += len(invalid)
         if keys.fields:
-            keys.log(numbers, {name: hash_values(schema.get_field(name),
-                                                 [values.get(name) for _, values in found])
+            keys.log(numbers, {name: cells_of(schema.get_field(name),
+                                              [values.get(name) for _, values in found])
                                for name in keys.fields})
     table_errors = keys.errors(lookups or {}, handed)
     flagged: dict[str, set[int]] = {}
@@ -159,7 +159,6 @@ class Findings(NamedTuple):
     """What the checks found in one piece, by position in the piece (its row numbers are
     known only once the pieces before it are counted)."""
 
-    first: bool
     rows: int
     set_aside: list[tuple[int, str]]  # rows pyarrow could not split: (number in piece, text)
     blank: np.ndarray  # positions of blank rows
@@ -167,19 +166,19 @@ class Findings(NamedTuple):
     logs: dict[str, tuple[np.ndarray, np.ndarray]]  # key log entries, prepared
 
 
-def _inspect(first: bool, table: pa.Table, set_aside: list[tuple[int, str]], schema: Schema,
+def _inspect(table: pa.Table, set_aside: list[tuple[int, str]], schema: Schema,
              checks: list[FieldCheck], keys: Keys) -> Findings:
     """Check one parsed piece: vectorised where sure, Frictionless's cell readers on every
     cell that is not, blank rows, and the key hashes. Runs in a worker thread."""
     rows = table.num_rows
     if not rows:
-        return Findings(first, 0, set_aside, np.zeros(0, dtype=np.int64), [], {})
+        return Findings(0, set_aside, np.zeros(0, dtype=np.int64), [], {})
     columns = [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in table.columns]
     results = [check.check(column) for check, column in zip(checks, columns, strict=True)]
     blank = np.bitwise_and.reduce([status for status, _ in results]) & MISSING != 0
-    cells, hashes = [], {}
+    cells, key_cells = [], {}
     for index, (field_, check) in enumerate(zip(schema.fields, checks, strict=True)):
-        status, field_hashes = results[index]
+        status, field_cells = results[index]
         unsure = np.flatnonzero((status & UNSURE != 0) & ~blank)
         values = []
         for position, cell in zip(unsure.tolist(),
@@ -188,13 +187,12 @@ def _inspect(first: bool, table: pa.Table, set_aside: list[tuple[int, str]], sch
             if notes:
                 cells.append((position, index, cell, notes))
             values.append(None if notes and "type" in notes else target)
-        if field_hashes is not None:
+        if field_cells is not None:
             if len(unsure):  # Frictionless's typed value, as the key check would see it
-                field_hashes = field_hashes.copy()
-                field_hashes[unsure] = hash_values(field_, values)
-            hashes[field_.name] = field_hashes
-    return Findings(first, rows, set_aside, np.flatnonzero(blank), cells,
-                    keys.prepare(hashes) if keys.fields else {})
+                field_cells = field_cells.put(unsure, cells_of(field_, values))
+            key_cells[field_.name] = field_cells
+    return Findings(rows, set_aside, np.flatnonzero(blank), cells,
+                    keys.prepare(key_cells) if keys.fields else {})
 
 
 def _record(found: Findings, numbers: np.ndarray, schema: Schema,
