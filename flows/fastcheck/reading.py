@@ -61,10 +61,12 @@ def in_order(work: Callable[[T], R], items: Iterator[T], pool: Executor, ahead: 
 
 
 def one_byte(encoding: str) -> bool:
-    """Whether the encoding spends one byte a character (a byte cut is a character cut)."""
+    """Whether the encoding spends one byte a character (a byte cut is a character cut) and
+    writes newlines, quotes and delimiters as ASCII does (EBCDIC does not)."""
     try:
-        return len("\n".encode(codecs.lookup(encoding).name)) == 1 and len(
-            "é".encode(encoding, errors="replace")) == 1
+        name = codecs.lookup(encoding).name
+        return "\n\r\",;\t|".encode(name) == b"\n\r\",;\t|" and len(
+            "é".encode(name, errors="replace")) == 1
     except LookupError:
         return False
 

@@ -56,15 +56,22 @@ def _validate(path: str | Path, schema: Schema | dict | str | Path, batch_bytes:
     path = Path(path)
     if not isinstance(schema, Schema):
         schema = load_schema(schema)
+    if not path.is_file():  # a pipe, a device: read once, by Frictionless
+        return _frictionless(path, schema, started, ["not a regular file: Frictionless "
+                                                      "validated it"], lookups or {})
     # encoding and dialect from a sample; with the schema given, no schema is inferred
     row_schema = _row_schema(schema)
     resource = Resource(path=path.name, basepath=str(path.parent.resolve()), schema=row_schema)
     resource.infer()
+    handed: list[str] = []
+    if resource.format != "csv":
+        handed.append(f"not a CSV file by its name (format {resource.format!r}): Frictionless "
+                      "validated it")
+        return _frictionless(path, schema, started, handed, lookups or {})
     control = resource.dialect.get_control("csv")
     encoding = resource.encoding or "utf-8"
     labels, header_errors = _header(path, encoding, control, row_schema)
-    handed: list[str] = []
-    if len(labels) != len(schema.fields) or resource.format != "csv":
+    if len(labels) != len(schema.fields):
         handed.append("header and schema differ in width: Frictionless validated the whole file")
         return _frictionless(path, schema, started, handed, lookups or {})
     arrow_encoding = {"utf-8": "utf8", "utf-8-sig": "utf8", "ascii": "utf8"}.get(
