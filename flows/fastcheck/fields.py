@@ -6,7 +6,6 @@ reads to the same value. Anything else is UNSURE and goes to Frictionless's own 
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -16,16 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from frictionless import Field
 
-from flows.fastcheck.keys import KeyCells, cells_of, hash_column, nan_mask
+from flows.fastcheck.keys import KeyCells, canonical, canonical_type, cells_of, hash_column, nan_mask
 
 MISSING, UNSURE = np.uint8(1), np.uint8(2)  # status bits of a cell
 INT = r"^\s*-?[0-9]{1,18}\s*$"
-# at most 15 significant digits: distinct decimals stay distinct floats, so comparisons agree
-NUMBER = r"^\s*-?[0-9]{1,15}(?:\.[0-9]{1,15})?\s*$"
+NUMBER = r"^\s*-?[0-9]{1,15}(?:\.[0-9]{1,15})?\s*$"  # and at most 16 characters: _number
 DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 YEAR = r"^[0-9]{4}$"
-CANONICAL = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(),
-             "boolean": pa.bool_(), "date": pa.date32(), "string": pa.string()}
 LIMITS = {"required", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "enum"}
 FAST_CONSTRAINTS = {"string": {"required", "minLength", "maxLength", "pattern", "enum"},
                     "integer": LIMITS, "number": LIMITS, "year": LIMITS, "date": LIMITS,
@@ -45,25 +41,6 @@ class Known(NamedTuple):
     cells: KeyCells | None
 
 
-def canonical(field: Field, value: Any) -> Any:
-    """A Frictionless-typed value as the Python value of its canonical Arrow type."""
-    if value is None:
-        return None
-    kind = field.type
-    if kind in ("integer", "year"):
-        return int(value)
-    if kind == "number":
-        return float(value)
-    if kind == "boolean":
-        return bool(value)
-    if kind == "date":
-        return value
-    if kind == "datetime" and isinstance(value, dt.datetime):  # the same instant is equal
-        aware = value.tzinfo is not None and value.utcoffset() is not None
-        return (value.astimezone(dt.UTC) if aware else value).isoformat()
-    return str(value)
-
-
 def _fits(kind: str, value: Any) -> bool:
     """Whether a limit compares exactly in the field's canonical Arrow type."""
     if kind == "integer":
@@ -74,10 +51,6 @@ def _fits(kind: str, value: Any) -> bool:
         number = Decimal(value)
         return number.is_finite() and Decimal(repr(float(number))) == number
     return True
-
-
-def canonical_type(field: Field) -> pa.DataType:
-    return CANONICAL.get(field.type, pa.string())
 
 
 class FieldCheck:

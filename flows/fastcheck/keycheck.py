@@ -10,14 +10,18 @@ from frictionless import Resource, Schema, errors
 
 from flows.fastcheck.keys import KeyCells, KeyLog, cells_of, key_hashes
 from flows.fastcheck.report import Found, flat_error
+from flows.fastcheck.schemas import sibling_schema
 
 
 class Keys:
     """The key logs of one file: fed batch by batch with per-field hashes, asked for the
     errors at the end."""
 
-    def __init__(self, schema: Schema, pk: list[str], unique: list[str], fks: list[dict]):
-        self.schema, self.pk, self.unique, self.fks = schema, pk, unique, fks
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self.pk = pk = list(schema.primary_key)
+        self.unique = unique = [f.name for f in schema.fields if f.constraints.get("unique")]
+        self.fks = fks = list(schema.foreign_keys)
         local = [(i, fk) for i, fk in enumerate(fks) if not fk["reference"]["resource"]]
         self.fields = {*pk, *unique, *(n for fk in fks for n in fk["fields"]),
                        *(n for _, fk in local for n in fk["reference"]["fields"])}
@@ -87,12 +91,9 @@ class Keys:
 def lookup_hashes(path: str | Path, fk: dict) -> np.ndarray:
     """Hashes of the referenced fields in another resource, typed by its own schema
     (a CSV with a sibling <name>.schema.yaml, or inferred by Frictionless)."""
-    from flows.fastcheck.validator import load_schema
-
     path = Path(path)
-    schema_path = path.with_suffix("").with_suffix(".schema.yaml")
     resource = Resource(path=path.name, basepath=str(path.parent.resolve()),
-                        schema=load_schema(schema_path) if schema_path.exists() else None)
+                        schema=sibling_schema(path))
     names = list(fk["reference"]["fields"])
     with resource:
         rows = [tuple(row.get(n) for n in names) for row in resource.row_stream]
@@ -103,13 +104,14 @@ def lookup_hashes(path: str | Path, fk: dict) -> np.ndarray:
     return hashes[~skip]
 
 
-def order_row_errors(row_errors: list[Found], number: int, schema: Schema, unique: list[str],
-                     pk: list[str], fks: list[dict], flagged: dict[str, set[int]]) -> list[Found]:
+def order_row_errors(row_errors: list[Found], number: int, keys: Keys,
+                     flagged: dict[str, set[int]]) -> list[Found]:
     """Frictionless reads a row's cells lazily: its table checks touch the unique fields, then
     the primary key, then the foreign keys, and the first of those checks that fails reads the
     rest of the row. Cell errors are reported in the order the cells were read."""
     if len(row_errors) < 2:
         return row_errors
+    schema, unique, pk, fks = keys.schema, keys.unique, keys.pk, keys.fks
     order: list[str] = []
 
     def touch(names: list[str]) -> None:

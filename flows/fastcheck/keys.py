@@ -3,6 +3,7 @@ never held twice, only one hash per row and key (8 bytes) and its bucket (1 byte
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -10,12 +11,38 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from frictionless import Field
 
 NULL = np.uint64(0x9E3779B97F4A7C15)  # what a None cell adds to a key (None == None)
 MULTIPLIER = np.uint64(0x100000001B3)
 DATE_SALT = np.uint64(0xD1B54A32D192ED03)
 INT64 = (-(2**63), 2**63)
 _random = np.random.default_rng(20260101)
+CANONICAL = {"integer": pa.int64(), "year": pa.int64(), "number": pa.float64(),
+             "boolean": pa.bool_(), "date": pa.date32(), "string": pa.string()}
+
+
+def canonical(field: Field, value: Any) -> Any:
+    """A Frictionless-typed value as the Python value of its canonical Arrow type."""
+    if value is None:
+        return None
+    kind = field.type
+    if kind in ("integer", "year"):
+        return int(value)
+    if kind == "number":
+        return float(value)
+    if kind == "boolean":
+        return bool(value)
+    if kind == "date":
+        return value
+    if kind == "datetime" and isinstance(value, dt.datetime):  # the same instant is equal
+        aware = value.tzinfo is not None and value.utcoffset() is not None
+        return (value.astimezone(dt.UTC) if aware else value).isoformat()
+    return str(value)
+
+
+def canonical_type(field: Field) -> pa.DataType:
+    return CANONICAL.get(field.type, pa.string())
 
 
 class KeyCells(NamedTuple):
@@ -42,8 +69,9 @@ class KeyCells(NamedTuple):
 
 def hash_column(column: pa.Array) -> np.ndarray:
     """One uint64 per value that depends on the value only (not on the batch around it).
-    Integer-like values (integers, years, booleans, dates as days) hash by their 64-bit value,
-    floats by their bits, text by its characters."""
+    Integers, years and booleans hash by their 64-bit value, as do floats that are whole
+    numbers (1.0 == 1); other floats by their bits, dates by their salted days, text by its
+    characters."""
     nulls = column.is_null().to_numpy(zero_copy_only=False)
     kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
@@ -73,12 +101,10 @@ def nan_mask(column: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.is_nan(column), False).to_numpy(zero_copy_only=False)
 
 
-def cells_of(field: Any, values: list[Any]) -> KeyCells:
+def cells_of(field: Field, values: list[Any]) -> KeyCells:
     """Frictionless-typed Python values as key cells, hashed as the same values read
     vectorised. An integer beyond 64 bits, or a decimal a float does not hold exactly, hashes
     by its digits (it equals no value the vectorised path reads)."""
-    from flows.fastcheck.fields import canonical, canonical_type
-
     nulls = np.array([v is None for v in values], dtype=bool)
     nans = None
     exact: list[int] = []  # positions hashed by their digits
@@ -90,8 +116,8 @@ def cells_of(field: Any, values: list[Any]) -> KeyCells:
         # a decimal a float does not hold exactly (more digits, or beyond its range)
         exact = [i for i, v in enumerate(values) if isinstance(v, Decimal) and v.is_finite()
                  and Decimal(repr(float(v))) != v]
-    plain = [None if i in exact else canonical(field, v) for i, v in enumerate(values)] \
-        if exact else [canonical(field, v) for v in values]
+    apart = set(exact)
+    plain = [None if i in apart else canonical(field, v) for i, v in enumerate(values)]
     hashed = hash_column(pa.array(plain, canonical_type(field)))
     if exact:  # a whole number as its integer's digits, as an integer beyond 64 bits
         hashed[exact] = hash_column(pa.array([_digits(values[i]) for i in exact]))

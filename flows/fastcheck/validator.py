@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
-import yaml
 from frictionless import Dialect, Package, Resource, Schema, errors
 
 from flows.fastcheck.fields import MISSING, UNSURE, FieldCheck
@@ -23,11 +22,12 @@ from flows.fastcheck.keycheck import Keys, order_row_errors
 from flows.fastcheck.keys import cells_of
 from flows.fastcheck.reading import Piece, in_order, numbers_from, one_byte, parse_piece, pieces
 from flows.fastcheck.report import FastReport, Found, cell_errors, flat_error, from_frictionless
+from flows.fastcheck.schemas import load_schema, row_schema, sibling_schema
 
-HEADER_FIRST = Dialect(header_rows=[1])
 # pieces are parsed and checked in threads (pyarrow and numpy free the GIL), in order
-POOL = ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2)))
-AHEAD = POOL._max_workers + 1
+WORKERS = max(2, min(8, os.cpu_count() or 2))
+POOL = ThreadPoolExecutor(max_workers=WORKERS)
+AHEAD = WORKERS + 1
 
 
 def validate_csv(path: str | Path, schema: Schema | dict | str | Path, *,
@@ -53,42 +53,39 @@ def validate_csv(path: str | Path, schema: Schema | dict | str | Path, *,
 def _validate(path: str | Path, schema: Schema | dict | str | Path, batch_bytes: int,
               lookups: dict[str, str | Path] | None, strategy: str) -> FastReport:
     started = time.perf_counter()
-    path = Path(path)
+    path, lookups = Path(path), lookups or {}
     if not isinstance(schema, Schema):
         schema = load_schema(schema)
     if not path.is_file():  # a pipe, a device: read once, by Frictionless
         return _frictionless(path, schema, started, ["not a regular file: Frictionless "
-                                                      "validated it"], lookups or {})
+                                                      "validated it"], lookups)
     # encoding and dialect from a sample; with the schema given, no schema is inferred
-    row_schema = _row_schema(schema)
-    resource = Resource(path=path.name, basepath=str(path.parent.resolve()), schema=row_schema)
+    per_row = row_schema(schema)
+    resource = Resource(path=path.name, basepath=str(path.parent.resolve()), schema=per_row)
     resource.infer()
     handed: list[str] = []
     if resource.format != "csv":
         handed.append(f"not a CSV file by its name (format {resource.format!r}): Frictionless "
                       "validated it")
-        return _frictionless(path, schema, started, handed, lookups or {})
+        return _frictionless(path, schema, started, handed, lookups)
     control = resource.dialect.get_control("csv")
     encoding = resource.encoding or "utf-8"
-    labels, header_errors = _header(path, encoding, control, row_schema)
+    labels, header_errors = _header(path, encoding, control, per_row)
     if len(labels) != len(schema.fields):
         handed.append("header and schema differ in width: Frictionless validated the whole file")
-        return _frictionless(path, schema, started, handed, lookups or {})
+        return _frictionless(path, schema, started, handed, lookups)
     arrow_encoding = {"utf-8": "utf8", "utf-8-sig": "utf8", "ascii": "utf8"}.get(
         encoding.replace("_", "-").lower(), encoding)
     if arrow_encoding != "utf8" and not one_byte(encoding):
         handed.append(f"the encoding {encoding} is read by Python only: Frictionless validated "
                       "the whole file")
-        return _frictionless(path, schema, started, handed, lookups or {})
+        return _frictionless(path, schema, started, handed, lookups)
     if control.skip_initial_space or control.escape_char:
         handed.append("the CSV dialect (spaces after delimiters or an escape character) is "
                       "read by Python's csv module only: Frictionless validated the whole file")
-        return _frictionless(path, schema, started, handed, lookups or {})
+        return _frictionless(path, schema, started, handed, lookups)
 
-    pk = list(schema.primary_key)
-    unique = [f.name for f in schema.fields if f.constraints.get("unique")]
-    fks = [fk for fk in schema.foreign_keys]
-    keys = Keys(schema, pk, unique, fks)
+    keys = Keys(schema)
     checks = [FieldCheck(f, f.missing_values if f.has_defined("missing_values")
                          else schema.missing_values, key=f.name in keys.fields, strategy=strategy)
               for f in schema.fields]
@@ -121,13 +118,13 @@ def _validate(path: str | Path, schema: Schema | dict | str | Path, batch_bytes:
         # from: Frictionless reports that its own way (an encoding error for the file)
         handed.append(f"pyarrow could not read the file as {encoding} ({error}): "
                       "Frictionless validated the whole file")
-        return _frictionless(path, schema, started, handed, lookups or {})
+        return _frictionless(path, schema, started, handed, lookups)
     # rows pyarrow could not split into the header's width (extra or missing cells)
     if invalid:
         parsed = [next(csv.reader(io.StringIO(text), delimiter=control.delimiter,
                                   quotechar=control.quote_char or '"'), [])
                   for _, text in invalid]
-        found = _frictionless_rows(row_schema, labels, parsed)
+        found = _frictionless_rows(per_row, labels, parsed)
         numbers = np.array([n for n, _ in invalid], dtype=np.int64)
         for number, (row_number_errors, _) in zip(numbers, found, strict=True):
             if row_number_errors:
@@ -137,29 +134,18 @@ def _validate(path: str | Path, schema: Schema | dict | str | Path, batch_bytes:
             keys.log(numbers, {name: cells_of(schema.get_field(name),
                                               [values.get(name) for _, values in found])
                                for name in keys.fields})
-    table_errors = keys.errors(lookups or {}, handed)
+    table_errors = keys.errors(lookups, handed)
     flagged: dict[str, set[int]] = {}
     for number, _, _, key in table_errors:
         flagged.setdefault(key, set()).add(number)
     row_errors = [(number, k, e) for number, found_errors in pending.items()
-                  for k, e in enumerate(order_row_errors(found_errors, number, schema, unique,
-                                                         pk, fks, flagged))]
+                  for k, e in enumerate(order_row_errors(found_errors, number, keys, flagged))]
     everything = [(0, 0, k, e) for k, e in enumerate(header_errors)] + \
         [(n, 1, k, e) for n, k, e in row_errors] + [(n, 2, k, e) for n, k, e, _ in table_errors]
     everything.sort(key=itemgetter(0, 1, 2))
     found_errors = [e for *_, e in everything]
     return FastReport(valid=not found_errors, rows=rows_seen, found=found_errors,
                       seconds=time.perf_counter() - started, handed_over=handed)
-
-
-def load_schema(source: dict | str | Path) -> Schema:
-    """A Table Schema from a dict or a JSON/YAML file anywhere (read here, so Frictionless's
-    path-safety rule for descriptors does not refuse absolute paths the user gave us)."""
-    if isinstance(source, dict):
-        return Schema.from_descriptor(source)
-    text = Path(source).read_text(encoding="utf-8")
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster
-    return Schema.from_descriptor(yaml.load(text, Loader=loader))  # YAML is a superset of JSON
 
 
 class Findings(NamedTuple):
@@ -225,26 +211,21 @@ def _header(path: Path, encoding: str, control: Any, schema: Schema):
         labels[0] = labels[0].lstrip("\ufeff")
     if labels == schema.field_names and "" not in labels and len(set(labels)) == len(labels):
         return labels, []  # the labels are the fields' names: nothing for Frictionless to say
-    probe = Resource(data=[labels], schema=schema, dialect=HEADER_FIRST)
+    probe = Resource(data=[labels], schema=schema, dialect=_header_first())
     with probe:
         header_errors = [from_frictionless(e) for e in probe.header.errors]
     return labels, header_errors
 
 
-def _row_schema(schema: Schema) -> Schema:
-    """The schema without what is checked across rows (keys, unique): Frictionless checks each
-    handed-over row on its own."""
-    descriptor = schema.to_descriptor()
-    descriptor.pop("primaryKey", None)
-    descriptor.pop("foreignKeys", None)
-    for item in descriptor["fields"]:
-        item.get("constraints", {}).pop("unique", None)
-    return Schema.from_descriptor(descriptor)
+def _header_first() -> Dialect:
+    """The header is row 1, stated (a new dialect each time: a resource fills its dialect in
+    with what it detects)."""
+    return Dialect(header_rows=[1])
 
 
 def _frictionless_rows(schema: Schema, labels: list[str], rows: list[list[Any]]):
     """Frictionless's own row-level errors and typed values for each given row."""
-    resource = Resource(data=[labels, *rows], schema=schema, dialect=HEADER_FIRST)
+    resource = Resource(data=[labels, *rows], schema=schema, dialect=_header_first())
     found = []
     with resource:
         for row in resource.row_stream:
@@ -266,14 +247,13 @@ def _frictionless(path: Path, schema: Schema, started: float, handed: list[str],
     resources = []
     for name in sorted(targets - set(missing)):
         lookup = Path(lookups[name]).resolve()
-        schema_path = lookup.with_suffix("").with_suffix(".schema.yaml")
         resources.append(Resource(
             name=name, path=str(lookup.relative_to(base)) if lookup.is_relative_to(base)
             else lookup.name, basepath=str(base if lookup.is_relative_to(base) else lookup.parent),
-            schema=load_schema(schema_path) if schema_path.exists() else None))
+            schema=sibling_schema(lookup)))
     resources.append(Resource(name="data", path=path.name, basepath=str(base),
                               schema=Schema.from_descriptor(descriptor),
-                              dialect=Dialect(header_rows=[1])))
+                              dialect=_header_first()))
     package = Package(resources=resources, basepath=str(base))
     report = package.get_resource("data").validate(limit_errors=10**12)
     task = report.tasks[0]

@@ -1,0 +1,36 @@
+"""Table Schemas as the validator reads them: from any path, without the checks across rows,
+and the schema a lookup CSV carries beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from frictionless import Schema
+
+
+def load_schema(source: dict | str | Path) -> Schema:
+    """A Table Schema from a dict or a JSON/YAML file anywhere (read here, so Frictionless's
+    path-safety rule for descriptors does not refuse absolute paths the user gave us)."""
+    if isinstance(source, dict):
+        return Schema.from_descriptor(source)
+    text = Path(source).read_text(encoding="utf-8")
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ten times faster
+    return Schema.from_descriptor(yaml.load(text, Loader=loader))  # YAML is a superset of JSON
+
+
+def sibling_schema(csv_path: Path) -> Schema | None:
+    """The schema of a lookup CSV: <name>.schema.yaml beside it, or None (inferred)."""
+    path = csv_path.with_suffix("").with_suffix(".schema.yaml")
+    return load_schema(path) if path.exists() else None
+
+
+def row_schema(schema: Schema) -> Schema:
+    """The schema without what is checked across rows (keys, unique): Frictionless checks each
+    handed-over row on its own."""
+    descriptor = schema.to_descriptor()
+    descriptor.pop("primaryKey", None)
+    descriptor.pop("foreignKeys", None)
+    for item in descriptor["fields"]:
+        item.get("constraints", {}).pop("unique", None)
+    return Schema.from_descriptor(descriptor)
