@@ -122,6 +122,13 @@ def test_text_from_data_is_escaped(release, server, browser):
     assert "<script>alert(1)</script>" in browser.find_element(By.TAG_NAME, "main").text
 
 
+def test_no_page_shows_a_python_object_instead_of_a_text(release):
+    """`t.values` in a template is the dict's method, not the label: every label must read."""
+    for page in release.path.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "built-in method" not in html and "object at 0x" not in html, page
+
+
 def test_agenda_tiles_have_readable_contrast(release):
     html = (release.path / "agenda2030.html").read_text(encoding="utf-8")
     tiles = re.findall(r'background: (#[0-9A-F]{6}); color: (#[0-9a-f]{6})', html)
