@@ -169,12 +169,13 @@ def key_figure_trends(nyckeltal: pd.DataFrame, definitions: pd.DataFrame, munici
             before = series.iloc[-2]
             change = round(float(last["varde"]) - float(before["varde"]), 6)
             row.update(foregaende_ar=int(before["ar"]), foregaende_varde=float(before["varde"]),
-                       forandring=change, trend=_direction(change, definition.onskad_riktning))
+                       forandring=change, trend=direction(change, definition.onskad_riktning))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _direction(change: float, desired: str) -> str:
+def direction(change: float, desired: str) -> str:
+    """Whether a key figure that changed by `change` moved the desired way."""
     if change == 0:
         return "oförändrad"
     better = change > 0 if desired == "ökande" else change < 0

@@ -110,6 +110,12 @@ class Catalog(BaseModel):
         with path.open(encoding="utf-8", newline="") as handle:
             return [row for row in csv.reader(handle)]
 
+    def lookups(self, schema: Schema) -> dict[str, list[str]]:
+        """The codes each foreign key of a schema points at, by codelist."""
+        return {fk["reference"]["resource"]: self.codes(fk["reference"]["resource"],
+                                                        fk["reference"]["fields"][0])
+                for fk in schema.foreign_keys}
+
     def codes(self, dataset_id: str, field: str | None = None) -> list[str]:
         """The values of one column of a codelist (by default its first, the id)."""
         header, *rows = self.codelist_rows(dataset_id)

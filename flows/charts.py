@@ -18,8 +18,7 @@ def status_bar(counts: dict[str, int], labels: dict[str, str], width: int = 320)
                              "colour": STATUS_COLOURS[status], "label": labels[status]})
         x += share
     summary = ", ".join(f"{labels[s]} {c}" for s, c in counts.items()) or "–"
-    return {"width": width, "height": 24, "segments": segments, "total": total,
-            "text": summary}
+    return {"width": width, "height": 24, "segments": segments, "text": summary}
 
 
 def line_chart(points: dict[int, float | None], title: str, unit: str,
@@ -47,9 +46,9 @@ def line_chart(points: dict[int, float | None], title: str, unit: str,
     return {"width": width, "height": height, "dots": dots,
             "path": " ".join(f"{d['x']},{d['y']}" for d in dots),
             "axis": {"left": left, "bottom": height - bottom, "right": width - right},
-            "low": _fmt(low), "high": _fmt(high), "y_low": y(low), "y_high": y(high),
+            "low": number_text(low), "high": number_text(high), "y_low": y(low), "y_high": y(high),
             "title": title,
-            "text": f"{title}: " + ", ".join(f"{year} {_fmt(v)} {unit}" for year, v in values)}
+            "text": f"{title}: " + ", ".join(f"{year} {number_text(v)} {unit}" for year, v in values)}
 
 
 def bar_chart(points: dict[int, float | None], title: str, unit: str, width: int = 320,
@@ -67,15 +66,16 @@ def bar_chart(points: dict[int, float | None], title: str, unit: str, width: int
         size = abs(value) * scale
         bars.append({"x": round(left + i * slot + slot * 0.2, 1), "width": round(slot * 0.6, 1),
                      "y": round(zero - size if value >= 0 else zero, 1),
-                     "height": round(max(size, 1), 1), "year": year, "label": _fmt(value),
+                     "height": round(max(size, 1), 1), "year": year, "label": number_text(value),
                      "negative": value < 0,
                      "label_y": round(zero - size - 4 if value >= 0 else zero - 4, 1)})
     return {"width": width, "height": height, "bars": bars, "zero": round(zero, 1),
             "title": title,
-            "text": f"{title}: " + ", ".join(f"{year} {_fmt(v)} {unit}" for year, v in values)}
+            "text": f"{title}: " + ", ".join(f"{year} {number_text(v)} {unit}" for year, v in values)}
 
 
-def _fmt(value: float) -> str:
+def number_text(value: float) -> str:
+    """Swedish style: space thousands, decimal comma, one decimal unless whole."""
     text = f"{value:,.1f}".replace(",", " ").replace(".", ",")
     return text[:-2] if text.endswith(",0") else text
 

@@ -28,18 +28,19 @@ FORMAT_TEXT = {
     "xlsx": ("Excel-arbetsbok", "Excel workbook"), "json": ("JSON, en lista av objekt",
                                                              "JSON, an array of objects"),
     "parquet": ("Apache Parquet", "Apache Parquet")}
-THEMES = {"report": ["GOVE"], "codelist": ["GOVE"], "derived": ["GOVE"]}
 EU_LABELS = {"language/SWE": ("svenska", "Swedish"), "country/SWE": ("Sverige", "Sweden"),
              "frequency/ANNUAL": ("årlig", "annual"),
              "access-right/PUBLIC": ("offentlig", "public"),
              "file-type/CSV": ("CSV", "CSV"), "file-type/XLSX": ("XLSX", "XLSX"),
              "file-type/JSON": ("JSON", "JSON"), "file-type/PARQUET": ("Parquet", "Parquet"),
-             "planned-availability/STABLE": ("stabil", "stable")}
-THEME_LABELS = {"GOVE": ("Regeringen och den offentliga sektorn", "Government and public sector"),
-                "ECON": ("Ekonomi och finans", "Economy and finance"),
-                "TRAN": ("Transport", "Transport"), "ENVI": ("Miljö", "Environment"),
-                "SOCI": ("Befolkning och samhälle", "Population and society")}
-DATASET_THEMES = {"ekonomi": ["ECON", "GOVE"], "budgetavvikelse": ["ECON", "GOVE"],
+             "planned-availability/STABLE": ("stabil", "stable"),
+             "data-theme/GOVE": ("Regeringen och den offentliga sektorn",
+                                 "Government and public sector"),
+             "data-theme/ECON": ("Ekonomi och finans", "Economy and finance"),
+             "data-theme/TRAN": ("Transport", "Transport"),
+             "data-theme/ENVI": ("Miljö", "Environment"),
+             "data-theme/SOCI": ("Befolkning och samhälle", "Population and society")}
+DATASET_THEMES = {"ekonomi": ["ECON", "GOVE"], "budgetavvikelse": ["ECON", "GOVE"],  # else GOVE
                   "fordon": ["TRAN", "ENVI"], "fossilfri_andel_fordon": ["TRAN", "ENVI"],
                   "personal": ["GOVE", "SOCI"], "nyckeltal": ["GOVE", "SOCI"]}
 
@@ -145,10 +146,8 @@ def build_catalog(catalog: Catalog, base_url: str, version: str, created: str,
         graph.add((dataset, URIRef(f"{DCAT}version"), Literal(version)))  # DCAT 3
         for keyword in spec.keywords:
             graph.add((dataset, DCAT.keyword, Literal(keyword, lang="sv")))
-        for theme in DATASET_THEMES.get(dataset_id, THEMES[resource["kind"]]):
+        for theme in DATASET_THEMES.get(dataset_id, ["GOVE"]):
             concept = typed(f"{EU}data-theme/{theme}", SKOS.Concept)
-            if (concept, SKOS.prefLabel, None) not in graph:
-                text(concept, SKOS.prefLabel, *THEME_LABELS[theme])
             graph.add((dataset, DCAT.theme, concept))
             graph.add((service, DCAT.theme, concept))
         period = BNode()

@@ -40,15 +40,14 @@ def context_hash(schemas_dir: Path) -> str:
                           ).hexdigest()
 
 
-def validation_key(path: Path, name: str, context: str) -> str:
-    return hashlib.sha256("|".join(["validate", name, file_hash(path), context]).encode()
-                          ).hexdigest()
+def validation_key(name: str, digest: str, context: str) -> str:
+    """The cache key of one file's validation: its name, content (file_hash) and context."""
+    return hashlib.sha256("|".join(["validate", name, digest, context]).encode()).hexdigest()
 
 
-def inputs_hash(paths: dict[str, Path], context: str, settings: dict) -> str:
-    """Everything a release is made from: every delivered file's content, the schemas, the
-    code and the output settings."""
-    files = {name: file_hash(path) for name, path in sorted(paths.items())}
-    return hashlib.sha256(json.dumps({"files": files, "context": context,
+def inputs_hash(digests: dict[str, str], context: str, settings: dict) -> str:
+    """Everything a release is made from: every delivered file's content (file_hash by
+    name), the schemas, the code and the output settings."""
+    return hashlib.sha256(json.dumps({"files": digests, "context": context,
                                       "settings": settings}, sort_keys=True).encode()
                           ).hexdigest()

@@ -30,11 +30,10 @@ def get_json(url: str, *, timeout: float = 30, attempts: int = 5, backoff: float
                 raise KoladaError(f"Kolada svarade {error.code} för {url} / Kolada answered "
                                   f"{error.code}") from error
             wait = float(error.headers.get("Retry-After") or backoff * 2 ** (attempt - 1))
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+        except (urllib.error.URLError, TimeoutError, ConnectionError):
             if attempt == attempts:
                 raise
             wait = backoff * 2 ** (attempt - 1)
-            _ = error
         sleep(min(wait, 60))
     raise AssertionError("unreachable")
 

@@ -21,7 +21,7 @@ from flows import progress
 from flows.catalog import DEFAULT_SCHEMAS, load_catalog
 from flows.discover import Discovery, RawFile, discover
 from flows.errors import Problem
-from flows.fingerprint import context_hash, inputs_hash, validation_key
+from flows.fingerprint import context_hash, file_hash, inputs_hash, validation_key
 from flows.lock import RunInProgress, run_lock
 from flows.publish import PublishError, Release, current_release, read_package, write_release
 from flows.settings import Settings
@@ -61,32 +61,35 @@ def pull_reports(source: str, mirror: Path) -> Pulled:
 
 
 @task(cache_policy=NO_CACHE)
-def check_reference_data(schemas_dir: Path) -> list[Problem]:
-    """The codelists and the Agenda 2030 mapping maintained with the code."""
-    return read_codelists(load_catalog(schemas_dir))[1]
+def check_reference_data(schemas_dir: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """The codelists and the Agenda 2030 mapping maintained with the code: their tables and
+    their problems."""
+    return read_codelists(load_catalog(schemas_dir))
 
 
 def _validation_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    raw = parameters["raw"]
-    return validation_key(raw.path, raw.name, parameters["context"])
+    return validation_key(parameters["raw"].name, parameters["digest"], parameters["context"])
 
 
 @task(cache_key_fn=_validation_cache_key, persist_result=True,
       task_run_name="validate-{raw.name}")
-def validate_report(raw: RawFile, schemas_dir: Path, context: str) -> ValidatedFile:
-    """Read and validate one file; cached by the file's content, schemas and code."""
+def validate_report(raw: RawFile, schemas_dir: Path, context: str, digest: str
+                    ) -> ValidatedFile:
+    """Read and validate one file; cached by the file's content (`digest`), schemas and
+    code."""
     result = check_file(raw, load_catalog(schemas_dir))
     progress.report("validated", raw.name)
     return result
 
 
 @task(cache_policy=NO_CACHE)
-def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, state_dir: Path
+def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, state_dir: Path,
+                           codelists: dict[str, pd.DataFrame]
                            ) -> tuple[list[ValidatedFile], dict[str, pd.DataFrame]]:
     """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables."""
     catalog = load_catalog(schemas_dir)
     merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, catalog), catalog)
-    return merged, build_tables(merged, catalog)
+    return merged, build_tables(merged, catalog, codelists=codelists)
 
 
 @task(cache_policy=NO_CACHE)
@@ -187,7 +190,8 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
     found = discover_reports(raw_dir, schemas_dir)
     context = context_hash(schemas_dir)
     settings = Settings.from_env()
-    inputs = inputs_hash({f.name: f.path for f in found.files}, context, {
+    digests = {f.name: file_hash(f.path) for f in found.files}  # each file read once here
+    inputs = inputs_hash(digests, context, {
         "base_url": settings.base_url, "contact": settings.contact_email,
         "periods": settings.report_periods, "min_count": settings.min_count,
         "rejected": [p.file for p in found.rejected]})
@@ -198,11 +202,13 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
         progress.report("unchanged", previous)
         return RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
                           files=[], finished=_now())
-    reference = check_reference_data(schemas_dir)  # part of the inputs: checked when they change
+    # part of the inputs: checked when they change
+    codelists, reference = check_reference_data(schemas_dir)
     validate = validate_report.with_options(refresh_cache=True) if full else validate_report
     results = [future.result() for future in
-               validate.map(found.files, unmapped(schemas_dir), unmapped(context))]
-    merged, tables = build_published_tables(results, schemas_dir, state_dir)
+               validate.map(found.files, unmapped(schemas_dir), unmapped(context),
+                            [digests[f.name] for f in found.files])]
+    merged, tables = build_published_tables(results, schemas_dir, state_dir, codelists)
     files = file_summaries(found, merged)
     reason, release = None, None
     if any(p.severity == "error" for p in reference):

@@ -17,6 +17,7 @@ from flows.catalog import Catalog
 from flows.formats import json_value, records
 from flows.report import DEFAULT_PERIODS, follow_up
 from flows.report_pdf import report_pdf
+from flows.transform import STATUSES
 
 TEXT: dict[str, dict[str, str]] = {
     "sv": {
@@ -26,7 +27,7 @@ TEXT: dict[str, dict[str, str]] = {
         "version är illustrativa exempeldata: siffrorna är påhittade och är inte Aneby kommuns "
         "statistik. Programmets perspektiv och mål återges ordagrant.",
         "programme": "Programmets perspektiv och mål", "progress": "Aktiviteter per status",
-        "goal": "Mål", "activities": "Aktiviteter", "key_figures": "Nyckeltal",
+        "activities": "Aktiviteter", "key_figures": "Nyckeltal",
         "status": "Status", "year": "År", "department": "Förvaltning", "title": "Titel",
         "fields": "Fält", "field": "Fält", "type": "Typ", "description": "Beskrivning",
         "preview": "De första raderna", "downloads": "Ladda ner", "format": "Format",
@@ -39,7 +40,6 @@ TEXT: dict[str, dict[str, str]] = {
         "trend": "Trend", "desired": "Önskad riktning", "economy": "En ekonomi i balans",
         "deviation": "Avvikelse mot budget (tkr, positiv = överskott)", "fleet": "Fordonsflottan",
         "fossil_free": "Fossilfri andel (%)", "report": "Uppföljningsrapport",
-        "period": "Period", "whole": "hela perioden", "half": "första halvan",
         "pdf": "PDF", "data_json": "Siffrorna som JSON", "unit": "Enhet",
         "values": "Värden", "perspective": "Perspektiv", "release": "Release",
         "planerad": "planerad", "pågående": "pågående", "genomförd": "genomförd",
@@ -57,7 +57,7 @@ TEXT: dict[str, dict[str, str]] = {
         "Municipality's statistics. The programme's perspectives and goals are quoted "
         "verbatim (in Swedish).",
         "programme": "The programme's perspectives and goals", "progress":
-        "Activities by status", "goal": "Goal", "activities": "Activities",
+        "Activities by status", "activities": "Activities",
         "key_figures": "Key figures", "status": "Status", "year": "Year",
         "department": "Department", "title": "Title", "fields": "Fields", "field": "Field",
         "type": "Type", "description": "Description", "preview": "The first rows",
@@ -70,8 +70,8 @@ TEXT: dict[str, dict[str, str]] = {
         "nothing": "Nothing in the programme is linked here yet.", "trend": "Trend",
         "desired": "Desired direction", "economy": "A balanced economy",
         "deviation": "Deviation from budget (kSEK, positive = surplus)", "fleet": "The fleet",
-        "fossil_free": "Fossil-free share (%)", "report": "Follow-up report", "period": "Period",
-        "whole": "the whole period", "half": "the first half", "pdf": "PDF",
+        "fossil_free": "Fossil-free share (%)", "report": "Follow-up report",
+        "pdf": "PDF",
         "data_json": "The figures as JSON", "unit": "Unit", "values": "Values",
         "perspective": "Perspective", "release": "Release", "planerad": "planned",
         "pågående": "ongoing", "genomförd": "completed", "avbruten": "cancelled",
@@ -88,7 +88,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("flows", "templates"),
                       autoescape=select_autoescape(["html", "svg"]), trim_blocks=True,
                       lstrip_blocks=True)
-    env.filters["number"] = lambda v: "–" if v is None else charts._fmt(float(v))
+    env.filters["number"] = lambda v: "–" if v is None else charts.number_text(float(v))
     env.filters["size"] = lambda b: f"{b / 1024:,.1f} kB".replace(",", " ").replace(".", ",")
     return env
 
@@ -120,10 +120,9 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
         depth = actual.count("/")
         root = "../" * depth
         html = env.get_template(template).render(
-            t=TEXT[lang], lang=lang, root=root, data_root=root,
+            t=TEXT[lang], lang=lang, root=root,
             switch=(f"{root}en/{path}" if lang == "sv" else f"{root}{path}"),
-            home=f"{root}{'' if lang == 'sv' else 'en/'}", prefix="" if lang == "sv" else "en/",
-            charts=charts, **common, **context)
+            home=f"{root}{'' if lang == 'sv' else 'en/'}", **common, **context)
         target = folder / actual
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
@@ -140,15 +139,13 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
         for goal in programme.itertuples(index=False):
             latest = status_table[(status_table["mal_id"] == goal.mal_id)
                                   & (status_table["rapportar"] == latest_year)]
-            counts = {s: int(latest.iloc[0][c]) if len(latest) else 0 for s, c in (
-                ("planerad", "antal_planerad"), ("pågående", "antal_pagaende"),
-                ("genomförd", "antal_genomford"), ("avbruten", "antal_avbruten"))}
+            counts = {s: int(latest.iloc[0][c]) if len(latest) else 0
+                      for s, c in STATUSES.items()}
             goals.append({"goal": goal, "counts": counts,
                           "bar": charts.status_bar(counts, TEXT[lang])})
         fleet = tables["fossilfri_andel_fordon"]
         budget = tables["budgetavvikelse"].groupby("ar")["avvikelse_tkr"].sum(min_count=1)
         page("index.html", "index.html", lang, goals=goals, latest_year=latest_year,
-             programme=programme,
              fleet_chart=charts.bar_chart(
                  {int(r.ar): json_value(r.andel_fossilfria_procent) for r in
                   fleet.itertuples(index=False)}, TEXT[lang]["fossil_free"], "%"),
@@ -162,8 +159,7 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
             frame = tables[dataset_id]
             page("dataset.html", f"datasets/{dataset_id}.html", lang, resource=resource,
                  schema=catalog.published_descriptor(dataset_id), columns=list(frame.columns),
-                 preview=_rows(frame, 10), rows=len(frame), change=changes.get(dataset_id),
-                 spec=catalog.datasets[dataset_id])
+                 preview=_rows(frame, 10), rows=len(frame), change=changes.get(dataset_id))
         overview = tables["agenda2030_oversikt"]
         links = tables["agenda2030_koppling"]
         targets = tables["sdg_delmal"].set_index("delmal_id")
@@ -177,8 +173,7 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
                           "targets": sorted(set(goal_links["delmal_id"])),
                           "goals": sorted(set(goal_links.loc[goal_links["objekttyp"] ==
                                                              "programmal", "objekt_id"]))})
-        page("agenda2030.html", "agenda2030.html", lang, tiles=tiles, targets=targets,
-             links=links)
+        page("agenda2030.html", "agenda2030.html", lang, tiles=tiles, targets=targets)
         for goal in programme.itertuples(index=False):
             mine = activities[activities["mal_id"] == goal.mal_id]
             current = latest_activities(mine)  # sorted by aktivitet_id
@@ -194,9 +189,8 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], catalog: Catalog
                                 if kpi.nyckeltal_id in trend.index else "saknas"})
             page("goal.html", f"mal/{goal.mal_id}.html", lang, goal=goal, activities=current,
                  yearly=[{"year": int(r.rapportar), "bar": charts.status_bar(
-                     {"planerad": int(r.antal_planerad), "pågående": int(r.antal_pagaende),
-                      "genomförd": int(r.antal_genomford), "avbruten": int(r.antal_avbruten)},
-                     TEXT[lang])} for r in yearly.itertuples(index=False)],
+                     {s: int(getattr(r, c)) for s, c in STATUSES.items()}, TEXT[lang])}
+                     for r in yearly.itertuples(index=False)],
                  figures=figures,
                  goal_targets=[(code, targets.loc[code]) for code in sorted(set(
                      links.loc[(links["objekttyp"] == "programmal")

@@ -43,10 +43,14 @@ class PublishError(Exception):
         self.errors = errors
 
 
-def _write(path: Path, data: bytes) -> dict[str, Any]:
+def _digest(data: bytes) -> str:
+    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+
+
+def _write(path: Path, data: bytes, digest: str | None = None) -> dict[str, Any]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)
-    return {"bytes": len(data), "hash": f"sha256:{hashlib.sha256(data).hexdigest()}"}
+    return {"bytes": len(data), "hash": digest or _digest(data)}
 
 
 def new_version(releases: Path, now: dt.datetime) -> str:
@@ -94,22 +98,25 @@ def write_release(tables: dict[str, pd.DataFrame], catalog: Catalog, out_dir: Pa
     previous = current_release(out_dir)
     code = code_hash()
     # files of the previous release are reused only when made by this very code
-    before = _resources(previous) if reuse and read_package(previous).get("code") == code else {}
+    package = read_package(previous)
+    before = {r["name"]: r for r in package.get("resources", [])} \
+        if reuse and package.get("code") == code else {}
     try:
         resources, csv_data, changed = [], {}, []
         for dataset_id, frame in tables.items():
             spec = catalog.datasets[dataset_id]
             files = {}
             plain = render("csv", frame, dataset_id)
-            reused = _reuse(previous, before.get(dataset_id), plain, staging, catalog,
+            digest = _digest(plain)
+            reused = _reuse(previous, before.get(dataset_id), digest, staging, catalog,
                             dataset_id)
             if reused is None:
                 changed.append(dataset_id)
             for format_id, (suffix, mediatype) in FORMATS.items():
                 path = f"{dataset_id}/{dataset_id}{suffix}"
                 stats = reused[format_id] if reused else _write(
-                    staging / path, plain if format_id == "csv" else
-                    render(format_id, frame, dataset_id))
+                    staging / path, plain, digest) if format_id == "csv" else _write(
+                    staging / path, render(format_id, frame, dataset_id))
                 files[format_id] = {"path": path, "format": format_id, "mediatype": mediatype,
                                     **stats}
             _write(staging / dataset_id / f"{dataset_id}.schema.json", (json.dumps(
@@ -199,17 +206,13 @@ def read_package(release: Path | None) -> dict[str, Any]:
     return json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
 
 
-def _resources(release: Path | None) -> dict[str, dict[str, Any]]:
-    return {r["name"]: r for r in read_package(release).get("resources", [])}
-
-
-def _reuse(previous: Path | None, resource: dict[str, Any] | None, plain: bytes,
+def _reuse(previous: Path | None, resource: dict[str, Any] | None, digest: str,
            staging: Path, catalog: Catalog, dataset_id: str) -> dict[str, dict] | None:
     """A dataset whose rows and schema did not change since the previous release keeps its
     files (hard links: same bytes, no work); None when it must be written."""
     if previous is None or resource is None or resource.get("schema") != \
             catalog.published_descriptor(dataset_id) or \
-            resource.get("hash") != f"sha256:{hashlib.sha256(plain).hexdigest()}":
+            resource.get("hash") != digest:
         return None
     items = {"csv": resource, **{a["format"]: a for a in resource.get("alternates", [])}}
     if set(items) != set(FORMATS) or not all((previous / i["path"]).is_file()

@@ -10,10 +10,11 @@ from typing import Any
 
 import pandas as pd
 
-from flows.agenda2030 import latest_activities
+from flows import transform
+from flows.agenda2030 import direction, latest_activities, target_sort_key
 
 DEFAULT_PERIODS = [(2019, 2020), (2019, 2022)]  # the mid-term follow-up, and the whole period
-STATUSES = ["planerad", "pågående", "genomförd", "avbruten"]
+STATUSES = list(transform.STATUSES)  # in their order
 
 
 def _plain(value: Any) -> Any:
@@ -25,11 +26,7 @@ def _plain(value: Any) -> Any:
 
 
 def trend(first: float | None, last: float | None, desired: str) -> str:
-    if first is None or last is None:
-        return "saknas"
-    if last == first:
-        return "oförändrad"
-    return "förbättras" if (last > first) == (desired == "ökande") else "försämras"
+    return "saknas" if first is None or last is None else direction(last - first, desired)
 
 
 def follow_up(tables: dict[str, pd.DataFrame], start: int, end: int,
@@ -47,7 +44,7 @@ def follow_up(tables: dict[str, pd.DataFrame], start: int, end: int,
     for perspective_id, goals in tables["malprogram"].groupby("perspektiv_id", sort=False):
         entries = []
         for goal in goals.itertuples(index=False):
-            mine = latest[latest["mal_id"] == goal.mal_id].sort_values("aktivitet_id")
+            mine = latest[latest["mal_id"] == goal.mal_id]  # sorted by aktivitet_id
             figures = []
             for kpi in definitions[definitions["mal_id"] == goal.mal_id].itertuples(index=False):
                 series = values[values["nyckeltal_id"] == kpi.nyckeltal_id].sort_values("ar")
@@ -64,8 +61,7 @@ def follow_up(tables: dict[str, pd.DataFrame], start: int, end: int,
                                    kpi.onskad_riktning)})
             targets = sorted(set(links.loc[(links["objekttyp"] == "programmal")
                                            & (links["objekt_id"] == goal.mal_id), "delmal_id"]),
-                             key=lambda c: tuple(int(p) if p.isdigit() else 99 + ord(p)
-                                                 for p in c.split(".")))
+                             key=target_sort_key)
             entries.append({
                 "mal_id": goal.mal_id, "mal_text": goal.mal_text,
                 "status": {s: int((mine["status"] == s).sum()) for s in STATUSES},

@@ -7,6 +7,8 @@ from typing import Any
 
 from fpdf import FPDF
 
+from flows.charts import number_text
+
 REPLACE = {"–": "-", "—": "-", "’": "'", "“": '"', "”": '"', "…": "...", "−": "-", "₂": "2"}
 
 
@@ -20,10 +22,7 @@ def _latin(text: Any) -> str:
 
 
 def _number(value: Any) -> str:
-    if value is None:
-        return "-"
-    text = f"{float(value):,.1f}".replace(",", " ").replace(".", ",")
-    return text[:-2] if text.endswith(",0") else text
+    return "-" if value is None else number_text(float(value))  # ASCII: cells skip _latin
 
 
 def write(pdf: FPDF, height: float, text: str) -> None:
@@ -41,53 +40,34 @@ def report_pdf(report: dict[str, Any]) -> bytes:
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 16)
-    write(pdf, 8, _latin(f"Uppföljning av målprogrammet {start}-{end}"))
+    write(pdf, 8, f"Uppföljning av målprogrammet {start}-{end}")
     pdf.set_font("Helvetica", "I", 9)
-    write(
-        pdf,
-        5,
-        _latin(
-            "Illustrativa exempeldata: siffrorna är påhittade och är inte Aneby kommuns statistik. "
-            "Programmets perspektiv och mål återges ordagrant."
-        ),
-    )
+    write(pdf, 5, "Illustrativa exempeldata: siffrorna är påhittade och är inte Aneby kommuns "
+          "statistik. Programmets perspektiv och mål återges ordagrant.")
     totals = report["aktiviteter_totalt"]
     pdf.set_font("Helvetica", "", 10)
-    write(
-        pdf, 6, _latin("Aktiviteter: " + ", ".join(f"{n} {status}" for status, n in totals.items()))
-    )
+    write(pdf, 6, "Aktiviteter: " + ", ".join(f"{n} {status}" for status, n in totals.items()))
     for perspective in report["perspektiv"]:
         pdf.set_font("Helvetica", "B", 13)
         pdf.ln(2)
-        write(pdf, 7, _latin(perspective["perspektiv_namn"]))
+        write(pdf, 7, perspective["perspektiv_namn"])
         for goal in perspective["mal"]:
             pdf.set_font("Helvetica", "B", 11)
-            write(pdf, 6, _latin(f"{goal['mal_id']} {goal['mal_text']}"))
+            write(pdf, 6, f"{goal['mal_id']} {goal['mal_text']}")
             pdf.set_font("Helvetica", "", 9)
-            write(pdf, 5, _latin(", ".join(f"{n} {s}" for s, n in goal["status"].items())))
+            write(pdf, 5, ", ".join(f"{n} {s}" for s, n in goal["status"].items()))
             for activity in goal["aktiviteter"]:
-                write(
-                    pdf,
-                    5,
-                    _latin(
-                        f"- {activity['titel']} ({activity['status']}, {activity['rapportar']})"
-                    ),
-                )
+                write(pdf, 5,
+                      f"- {activity['titel']} ({activity['status']}, {activity['rapportar']})")
             for figure in goal["nyckeltal"]:
                 values = "; ".join(f"{y}: {_number(v)}" for y, v in figure["varden"].items())
-                write(
-                    pdf,
-                    5,
-                    _latin(
-                        f"{figure['nyckeltal_id']} {figure['namn']}: {values or '-'} "
-                        f"(önskad riktning {figure['onskad_riktning']}, trend {figure['trend']})"
-                    ),
-                )
+                write(pdf, 5, f"{figure['nyckeltal_id']} {figure['namn']}: {values or '-'} "
+                      f"(önskad riktning {figure['onskad_riktning']}, trend {figure['trend']})")
             if goal["delmal"]:
-                write(pdf, 5, _latin("Agenda 2030: " + ", ".join(goal["delmal"])))
+                write(pdf, 5, "Agenda 2030: " + ", ".join(goal["delmal"]))
     pdf.set_font("Helvetica", "B", 13)
     pdf.ln(2)
-    write(pdf, 7, _latin("En ekonomi i balans (tkr)"))
+    write(pdf, 7, "En ekonomi i balans (tkr)")
     pdf.set_font("Helvetica", "", 9)
     with pdf.table(text_align="RIGHT", col_widths=(20, 30, 30, 40)) as table:
         table.row(["År", "Budget", "Utfall", _latin("Avvikelse (+ = överskott)")])
@@ -102,7 +82,7 @@ def report_pdf(report: dict[str, Any]) -> bytes:
             )
     pdf.set_font("Helvetica", "B", 13)
     pdf.ln(2)
-    write(pdf, 7, _latin("Fordonsflottan"))
+    write(pdf, 7, "Fordonsflottan")
     pdf.set_font("Helvetica", "", 9)
     with pdf.table(text_align="RIGHT", col_widths=(20, 40, 40)) as table:
         table.row(["År", "Fordon", "Fossilfri andel (%)"])
@@ -115,18 +95,8 @@ def report_pdf(report: dict[str, Any]) -> bytes:
     write(pdf, 7, "Agenda 2030")
     pdf.set_font("Helvetica", "", 9)
     agenda = report["agenda2030"]
-    write(
-        pdf,
-        5,
-        _latin(
-            f"Programmet berör {agenda['mal_berorda']} globala mål och "
-            f"{agenda['delmal_berorda']} delmål."
-        ),
-    )
+    write(pdf, 5, f"Programmet berör {agenda['mal_berorda']} globala mål och "
+          f"{agenda['delmal_berorda']} delmål.")
     for goal in agenda["mal"]:
-        write(
-            pdf,
-            5,
-            _latin(f"{goal['sdg_mal']}. {goal['namn']}: {goal['antal_kopplingar']} kopplingar"),
-        )
+        write(pdf, 5, f"{goal['sdg_mal']}. {goal['namn']}: {goal['antal_kopplingar']} kopplingar")
     return bytes(pdf.output())

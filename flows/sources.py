@@ -6,7 +6,6 @@ ones (not found, no access, not a folder) fail with a clear message."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 from pathlib import Path
 
@@ -70,8 +69,8 @@ def pull(source: str, mirror: Path) -> Pulled:
         target = mirror / relative
         wanted.add(target.resolve())
         data = fs.cat_file(path)
-        if target.is_file() and hashlib.sha256(target.read_bytes()).digest() == \
-                hashlib.sha256(data).digest():
+        if target.is_file() and target.stat().st_size == len(data) and \
+                target.read_bytes() == data:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.{os.getpid()}.part")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from pydantic import BaseModel
 
 from flows.discover import Discovery
 from flows.errors import Problem
-from flows.publish import Release
+from flows.publish import Release, switch_latest
 from flows.validate import ValidatedFile
 
 
@@ -89,11 +88,7 @@ def write_reports(summary: RunSummary, reports_dir: Path) -> Path:
         (folder / "kodlistor.md").write_text(reference_report(summary), encoding="utf-8")
     for department, text in department_reports(summary).items():
         (folder / f"{department}.md").write_text(text, encoding="utf-8")
-    link, temporary = reports_dir / "latest", reports_dir / f".latest.{os.getpid()}"
-    if temporary.is_symlink():
-        temporary.unlink()
-    temporary.symlink_to(stamp, target_is_directory=True)
-    os.replace(temporary, link)
+    switch_latest(reports_dir, folder)
     return folder
 
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-from frictionless import Package, Resource, Schema
+from frictionless import Package, Schema
 
 from flows.agenda2030 import check_mapping, key_figure_trends, links, overview
 from flows.catalog import Catalog
 from flows.errors import Problem, problem
 from flows.messages import describe
-from flows.validate import HEADER_FIRST, ROW, ValidatedFile, hold_strict_file
+from flows.validate import ROW, ValidatedFile, codelist_resource, hold_strict_file
 
 STATUSES = {"planerad": "antal_planerad", "pågående": "antal_pagaende",
             "genomförd": "antal_genomford", "avbruten": "antal_avbruten"}
@@ -95,20 +95,17 @@ def read_codelists(catalog: Catalog) -> tuple[dict[str, pd.DataFrame], list[Prob
     other), plus the Agenda 2030 mapping's own checks. Errors here are ours, not a department's:
     they stop publishing."""
     ids = [spec.id for spec in catalog.of_kind("codelist")]
-    package = Package(resources=[Resource(name=i, data=catalog.codelist_rows(i),
-                                          schema=catalog.schema(i), dialect=HEADER_FIRST) for i in ids])
+    rows_of = {i: catalog.codelist_rows(i) for i in ids}
+    package = Package(resources=[codelist_resource(catalog, i, rows_of[i]) for i in ids])
     frames, problems = {}, []
     for dataset_id in ids:
         resource = package.get_resource(dataset_id)
         rows = resource.read_rows()
         name = f"schemas/codelists/{dataset_id}.csv"
-        header = catalog.codelist_rows(dataset_id)[0]
-        lookups = {fk["reference"]["resource"]: catalog.codes(fk["reference"]["resource"],
-                                                              fk["reference"]["fields"][0])
-                   for fk in resource.schema.foreign_keys}
+        header = rows_of[dataset_id][0]
+        lookups = catalog.lookups(resource.schema)
         for row in rows:
-            cells = dict(zip(header, catalog.codelist_rows(dataset_id)[row.row_number - 1],
-                             strict=False))
+            cells = dict(zip(header, rows_of[dataset_id][row.row_number - 1], strict=False))
             for error in row.errors:
                 found = describe(error, resource.schema, name, row.row_number, cells, lookups)
                 problems.append(found.model_copy(update={"type": "invalid-codelist"}))
@@ -189,28 +186,28 @@ def suppress_small_counts(values: pd.DataFrame, definitions: pd.DataFrame,
     # hidden cell, the smallest other value is hidden too
     group = ["nyckeltal_id", "kommun_id", "ar"]
     hidden = small.copy()
-    for _, cells in values[small].groupby(group):
-        first = cells.iloc[0]
-        others = values[(values["nyckeltal_id"] == first["nyckeltal_id"])
-                        & (values["kommun_id"] == first["kommun_id"])
-                        & (values["ar"] == first["ar"]) & ~small & values["varde"].notna()]
-        if len(others):
-            hidden.loc[others["varde"].astype(float).idxmin()] = True
+    others = values[~small & values["varde"].notna()]
+    others = others[pd.MultiIndex.from_frame(others[group]).isin(
+        pd.MultiIndex.from_frame(values.loc[small, group]))]
+    if len(others):
+        smallest = others["varde"].astype(float).groupby([others[c] for c in group]).idxmin()
+        hidden.loc[smallest.to_numpy()] = True
     values = values.copy()
     values.loc[hidden, "varde"] = pd.NA
     values.loc[hidden, "status"] = "undertryckt"
     return values
 
 
-def build_tables(results: list[ValidatedFile], catalog: Catalog,
-                 min_count: int | None = None) -> dict[str, pd.DataFrame]:
-    """Every published dataset as a DataFrame whose columns follow its schema."""
+def build_tables(results: list[ValidatedFile], catalog: Catalog, min_count: int | None = None,
+                 codelists: dict[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
+    """Every published dataset as a DataFrame whose columns follow its schema (`codelists`:
+    the frames of read_codelists when the caller already has them)."""
     if min_count is None:
         from flows.settings import Settings
 
         min_count = Settings.from_env().min_count
     tables: dict[str, pd.DataFrame] = {}
-    tables.update(read_codelists(catalog)[0])
+    tables.update(codelists if codelists is not None else read_codelists(catalog)[0])
     for report_type in catalog.report_types:
         records = [record for result in results if result.report_type == report_type
                    for record in result.records + result.kept]

@@ -25,7 +25,17 @@ from flows.privacy import guard
 ROW = "_row"  # each kept record remembers its row in the delivered file
 # The header is the first row we pass. Without saying so, Frictionless guesses the header row
 # from the rows' widths and can take a short first data row for it, silently dropping that row.
-HEADER_FIRST = Dialect(header_rows=[1])
+def header_first() -> Dialect:
+    """The header is row 1, stated (a new dialect for each resource: a resource fills its
+    dialect in with what it detects)."""
+    return Dialect(header_rows=[1])
+
+
+def codelist_resource(catalog: Catalog, name: str, rows: list[list[str]] | None = None
+                      ) -> Resource:
+    """A codelist as a Frictionless resource (for foreign keys and validation)."""
+    return Resource(name=name, data=rows if rows is not None else catalog.codelist_rows(name),
+                    schema=catalog.schema(name), dialect=header_first())
 
 
 class ValidatedFile(BaseModel):
@@ -90,14 +100,10 @@ def validate_table(raw: RawFile, table: RawTable, catalog: Catalog) -> Validated
     data = [present] + [[clean(cell) for clean, cell in zip(cleaners, row, strict=False)]
                         + row[len(cleaners):] for row in table.rows]
     package = Package(resources=[
-        *(Resource(name=name, data=catalog.codelist_rows(name), schema=catalog.schema(name),
-                   dialect=HEADER_FIRST)
-          for name in _referenced(schema)),
-        Resource(name=raw.report_type, data=data, schema=file_schema, dialect=HEADER_FIRST),
+        *(codelist_resource(catalog, name) for name in _referenced(schema)),
+        Resource(name=raw.report_type, data=data, schema=file_schema, dialect=header_first()),
     ])
-    lookups = {fk["reference"]["resource"]: catalog.codes(fk["reference"]["resource"],
-                                                          fk["reference"]["fields"][0])
-               for fk in schema.foreign_keys}
+    lookups = catalog.lookups(schema)
     missing = [field.name for field in schema.fields if field.name not in present]
     sdg_goals = targets_by_goal(catalog.codes("sdg_delmal")) if any(
         isinstance(rule, SdgTargets) for rule in spec.rules) else {}
