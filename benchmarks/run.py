@@ -28,7 +28,7 @@ def run(path):
     return {"rows": table.num_rows}
 """,
     "opendata": """
-from flows.fastcheck import validate_csv
+from flows.checks.fastcheck import validate_csv
 
 def run(path):
     report = validate_csv(path, SCHEMA)
@@ -77,7 +77,7 @@ open(OUT, "w").write(json.dumps(result))
 WARM = """
 import json, sys, time
 import pyarrow.csv as pacsv
-from flows.fastcheck import validate_csv
+from flows.checks.fastcheck import validate_csv
 PATH, SAMPLE, SCHEMA, OUT, ROUNDS = sys.argv[1:6]
 for path in (SAMPLE, PATH):
     pacsv.read_csv(path)

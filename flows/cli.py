@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.settings import Settings, configure_prefect_environment
+from flows.core.settings import Settings, configure_prefect_environment
 
 app = typer.Typer(
     help="Aneby öppna data: validera förvaltningarnas rapporter och publicera öppna data.\n\n"
@@ -68,9 +68,9 @@ def run(
                      " Ange --raw MAPP / give --raw DIR.")
         raise typer.Exit(2)
     configure_prefect_environment()
-    from flows import progress
+    from flows.core import progress
+    from flows.outputs.run_summary import kept_note
     from flows.pipeline import publish_open_data
-    from flows.summary import kept_note
 
     with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
         done = 0
@@ -180,26 +180,26 @@ def validate(
     if schema is not None:
         validate_with_schema(paths, schema, lookup or [], as_json)
         return
-    from flows.catalog import load_catalog
-    from flows.discover import classify
-    from flows.errors import Problem
-    from flows.transform import merge_duplicates
-    from flows.validate import check_file, rejected_file
+    from flows.checks.delivery import check_file, rejected_file
+    from flows.checks.keys import merge_duplicates
+    from flows.core.problems import Problem
+    from flows.core.register import load_register
+    from flows.intake.discover import classify
 
-    catalog = load_catalog(Settings.from_env().schemas_dir)
+    register = load_register(Settings.from_env().schemas_dir)
     results = []
     for path in paths:
         if not path.is_file():
             errors.print(f"[red]Filen {path} finns inte / file not found.[/red]")
             raise typer.Exit(2)
         name = path.as_posix()
-        found = classify(path, name, catalog, strict_layout=False, report_type=report_type,
+        found = classify(path, name, register, strict_layout=False, report_type=report_type,
                          department=department, year=year)
         if isinstance(found, Problem):
             results.append(rejected_file(name, report_type or path.stem, [found]))
         else:
-            results.append(check_file(found, catalog))
-    results = merge_duplicates(results, catalog)
+            results.append(check_file(found, register))
+    results = merge_duplicates(results, register)
     valid = all(not r.problems for r in results)
     if as_json:
         payload = {"valid": valid, "files": [{
@@ -299,7 +299,7 @@ def kolada(
 
     [bold]Exempel / example:[/bold] opendata kolada --kpi N00090 --years 2019-2022 --out k.json
     """
-    from flows.kolada import KoladaError, fetch_values
+    from flows.intake.kolada import KoladaError, fetch_values
 
     start, _, end = years.partition("-")
     try:
@@ -344,7 +344,7 @@ def browse(
 
 def validate_with_schema(paths: list[Path], schema: Path, lookups: list[str],
                          as_json: bool) -> None:
-    from flows.fastcheck import validate_csv
+    from flows.checks.fastcheck import validate_csv
 
     if not schema.is_file():
         errors.print(f"[red]Schemat {schema} finns inte / schema not found.[/red]")

@@ -17,24 +17,25 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 
-from flows import progress
-from flows.catalog import DEFAULT_SCHEMAS, load_catalog
-from flows.discover import Discovery, RawFile, discover
-from flows.errors import Problem
-from flows.fingerprint import context_hash, file_hash, inputs_hash, validation_key
+from flows.checks.delivery import ValidatedFile, check_file
+from flows.checks.earlier import keep_earlier_deliveries, save_accepted
+from flows.checks.keys import merge_duplicates
+from flows.core import progress
+from flows.core.fingerprint import context_hash, file_hash, inputs_hash, validation_key
+from flows.core.problems import Problem
+from flows.core.register import DEFAULT_SCHEMAS, load_register
+from flows.core.settings import Settings
+from flows.intake.discover import Discovery, RawFile, discover
+from flows.intake.sources import Pulled, SourceError, is_transient, pull
 from flows.lock import RunInProgress, run_lock
-from flows.publish import PublishError, Release, current_release, read_package, write_release
-from flows.settings import Settings
-from flows.sources import Pulled, SourceError, is_transient, pull
-from flows.state import keep_earlier_deliveries, save_accepted
-from flows.summary import RunSummary, department_reports, file_summaries, write_reports
-from flows.transform import build_tables, merge_duplicates, read_codelists
-from flows.validate import ValidatedFile, check_file
+from flows.outputs.release import PublishError, Release, current_release, read_package, write_release
+from flows.outputs.run_summary import RunSummary, department_summaries, file_summaries, write_run_summary
+from flows.tables.build import build_tables, read_codelists
 
 
 @task(cache_policy=NO_CACHE)
-def discover_reports(raw_dir: Path, schemas_dir: Path) -> Discovery:
-    found = discover(raw_dir, load_catalog(schemas_dir))
+def discover_deliveries(raw_dir: Path, schemas_dir: Path) -> Discovery:
+    found = discover(raw_dir, load_register(schemas_dir))
     progress.report("discovered", str(len(found.files)))
     return found
 
@@ -51,7 +52,7 @@ def _retry_transient(task: Any, task_run: Any, state: State) -> bool:
 
 @task(cache_policy=NO_CACHE, retries=4, retry_delay_seconds=exponential_backoff(2),
       retry_condition_fn=_retry_transient)
-def pull_reports(source: str, mirror: Path) -> Pulled:
+def pull_deliveries(source: str, mirror: Path) -> Pulled:
     """Copy the reports from the source into the local mirror; transient errors retry with
     back-off, permanent ones fail at once."""
     pulled = pull(source, mirror)
@@ -64,7 +65,7 @@ def pull_reports(source: str, mirror: Path) -> Pulled:
 def check_reference_data(schemas_dir: Path) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """The codelists and the Agenda 2030 mapping maintained with the code: their tables and
     their problems."""
-    return read_codelists(load_catalog(schemas_dir))
+    return read_codelists(load_register(schemas_dir))
 
 
 def _validation_cache_key(context: Any, parameters: dict[str, Any]) -> str:
@@ -73,11 +74,11 @@ def _validation_cache_key(context: Any, parameters: dict[str, Any]) -> str:
 
 @task(cache_key_fn=_validation_cache_key, persist_result=True,
       task_run_name="validate-{raw.name}")
-def validate_report(raw: RawFile, schemas_dir: Path, context: str, digest: str
+def validate_delivery(raw: RawFile, schemas_dir: Path, context: str, digest: str
                     ) -> ValidatedFile:
     """Read and validate one file; cached by the file's content (`digest`), schemas and
     code."""
-    result = check_file(raw, load_catalog(schemas_dir))
+    result = check_file(raw, load_register(schemas_dir))
     progress.report("validated", raw.name)
     return result
 
@@ -87,9 +88,9 @@ def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, stat
                            codelists: dict[str, pd.DataFrame]
                            ) -> tuple[list[ValidatedFile], dict[str, pd.DataFrame]]:
     """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables."""
-    catalog = load_catalog(schemas_dir)
-    merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, catalog), catalog)
-    return merged, build_tables(merged, catalog, codelists=codelists)
+    register = load_register(schemas_dir)
+    merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, register), register)
+    return merged, build_tables(merged, register, codelists=codelists)
 
 
 @task(cache_policy=NO_CACHE)
@@ -104,7 +105,7 @@ def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir:
                     keep: int, inputs: str, full: bool = False) -> Release | str:
     """The release, or why it did not validate (latest is then left as it was)."""
     try:
-        release = write_release(tables, load_catalog(schemas_dir), out_dir, keep=keep,
+        release = write_release(tables, load_register(schemas_dir), out_dir, keep=keep,
                                 inputs=inputs, reuse=not full)
     except PublishError as error:
         get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
@@ -125,14 +126,14 @@ def remember_accepted(state_dir: Path, results: list[ValidatedFile], version: st
 @task(cache_policy=NO_CACHE)
 def write_run_reports(summary: RunSummary, reports_dir: Path) -> Path:
     """reports/ on disk, and the same as Prefect artifacts for the operator's UI."""
-    folder = write_reports(summary, reports_dir)
+    folder = write_run_summary(summary, reports_dir)
     create_table_artifact(
         key="validering-sammanfattning",
         table=[{"fil": f.path, "lasta": f.rows_read, "publicerade": f.rows_published,
                 "avvisade": f.rows_rejected, "behallna": f.rows_kept, "fel": len(f.problems)}
                for f in summary.files],
         description="Lästa = publicerade + avvisade, per fil / read = published + rejected")
-    for department, text in department_reports(summary).items():
+    for department, text in department_summaries(summary).items():
         create_markdown_artifact(key=f"validering-{department.replace('_', '-')}",
                                  markdown=text, description=f"Valideringsrapport {department}")
     return folder
@@ -166,7 +167,7 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
         with run_lock(out_dir, wait_for_lock):
             if source:
                 try:
-                    pull_reports(source, raw_dir)
+                    pull_deliveries(source, raw_dir)
                 except Exception as error:
                     reason = f"Källan kunde inte hämtas / the source could not be pulled: {error}"
                     logger.error(reason)
@@ -187,7 +188,7 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
 
 def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
              state_dir: Path, keep_releases: int, full: bool, logger: Any) -> RunSummary:
-    found = discover_reports(raw_dir, schemas_dir)
+    found = discover_deliveries(raw_dir, schemas_dir)
     context = context_hash(schemas_dir)
     settings = Settings.from_env()
     digests = {f.name: file_hash(f.path) for f in found.files}  # each file read once here
@@ -204,7 +205,7 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
                           files=[], finished=_now())
     # part of the inputs: checked when they change
     codelists, reference = check_reference_data(schemas_dir)
-    validate = validate_report.with_options(refresh_cache=True) if full else validate_report
+    validate = validate_delivery.with_options(refresh_cache=True) if full else validate_delivery
     results = [future.result() for future in
                validate.map(found.files, unmapped(schemas_dir), unmapped(context),
                             [digests[f.name] for f in found.files])]

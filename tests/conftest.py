@@ -16,34 +16,34 @@ os.environ.pop("PREFECT_API_URL", None)
 
 import pytest  # noqa: E402
 
-from flows.catalog import load_catalog  # noqa: E402
-from flows.settings import PROJECT_ROOT  # noqa: E402
+from flows.core.register import load_register  # noqa: E402
+from flows.core.settings import PROJECT_ROOT  # noqa: E402
 
 RAW = PROJECT_ROOT / "raw"
 SHARED = PROJECT_ROOT.parent / "shared"
 
 
-def validated(raw: Path, catalog) -> list:
+def validated(raw: Path, register) -> list:
     """The flow's per-file steps without Prefect: discover, read and validate, merge."""
-    from flows.discover import discover
-    from flows.transform import merge_duplicates
-    from flows.validate import check_file
+    from flows.checks.delivery import check_file
+    from flows.checks.keys import merge_duplicates
+    from flows.intake.discover import discover
 
-    found = discover(raw, catalog)
-    return merge_duplicates([check_file(f, catalog) for f in found.files], catalog)
+    found = discover(raw, register)
+    return merge_duplicates([check_file(f, register) for f in found.files], register)
 
 
-def publish_raw(raw: Path, out: Path, catalog):
+def publish_raw(raw: Path, out: Path, register):
     """A release from a raw tree, as the flow builds it, without Prefect."""
-    from flows.publish import write_release
-    from flows.transform import build_tables
+    from flows.outputs.release import write_release
+    from flows.tables.build import build_tables
 
-    return write_release(build_tables(validated(raw, catalog), catalog), catalog, out)
+    return write_release(build_tables(validated(raw, register), register), register, out)
 
 
 @pytest.fixture(scope="session")
-def catalog():
-    return load_catalog()
+def register():
+    return load_register()
 
 
 @pytest.fixture(scope="session")

@@ -1,26 +1,19 @@
 import pandas as pd
 import pytest
 
-from flows.agenda2030 import (
-    check_mapping,
-    explain_target,
-    key_figure_trends,
-    links,
-    overview,
-    parse_targets,
-    targets_by_goal,
-)
-from flows.transform import read_codelists, to_frame
+from flows.checks.sdg import explain_target, parse_targets, targets_by_goal
+from flows.tables.agenda2030 import check_mapping, key_figure_trends, links, overview
+from flows.tables.build import read_codelists, to_frame
 
 
 @pytest.fixture(scope="module")
-def codelists(catalog):
-    return read_codelists(catalog)[0]
+def codelists(register):
+    return read_codelists(register)[0]
 
 
 @pytest.fixture(scope="module")
-def goals(catalog):
-    return targets_by_goal(catalog.codes("sdg_delmal"))
+def goals(register):
+    return targets_by_goal(register.codes("sdg_delmal"))
 
 
 def test_target_codes_are_split_on_semicolon_comma_or_space():
@@ -44,12 +37,12 @@ def test_valid_target_codes_pass(goals):
     assert all(explain_target(code, goals) is None for code in ("1.1", "4.a", "17.19", "11.c"))
 
 
-def activities(catalog, rows):
-    return to_frame(rows, catalog.schema("aktiviteter"))
+def activities(register, rows):
+    return to_frame(rows, register.schema("aktiviteter"))
 
 
-def test_activities_inherit_their_goals_links_add_their_own_or_replace_them(catalog, codelists):
-    table = activities(catalog, [
+def test_activities_inherit_their_goals_links_add_their_own_or_replace_them(register, codelists):
+    table = activities(register, [
         {"aktivitet_id": "A001", "rapportar": 2020, "mal_id": "V2", "status": "pågående"},
         {"aktivitet_id": "A002", "rapportar": 2020, "mal_id": "V2", "status": "planerad",
          "sdg_delmal": "4.a; 11.1"},
@@ -76,7 +69,7 @@ def test_activities_inherit_their_goals_links_add_their_own_or_replace_them(cata
     assert result["sdg_mal"].notna().all()
 
 
-def test_key_figure_trend_follows_the_desired_direction(catalog, codelists):
+def test_key_figure_trend_follows_the_desired_direction(register, codelists):
     values = to_frame([
         {"nyckeltal_id": "N00090", "kommun_id": "0604", "ar": 2019, "kon": "T", "varde": 8.0},
         {"nyckeltal_id": "N00090", "kommun_id": "0604", "ar": 2020, "kon": "T", "varde": 7.5},
@@ -85,7 +78,7 @@ def test_key_figure_trend_follows_the_desired_direction(catalog, codelists):
         {"nyckeltal_id": "U00200", "kommun_id": "0604", "ar": 2020, "kon": "T", "varde": None},
         {"nyckeltal_id": "U00200", "kommun_id": "0604", "ar": 2021, "kon": "T", "varde": 68},
         {"nyckeltal_id": "N01951", "kommun_id": "0604", "ar": 2021, "kon": "K", "varde": 1},
-    ], catalog.schema("nyckeltal"))
+    ], register.schema("nyckeltal"))
     trends = key_figure_trends(values, codelists["nyckeltal_definitioner"], "0604").set_index(
         "nyckeltal_id")
     assert trends.loc["N00090", "trend"] == "förbättras"  # sick leave down: better
@@ -95,14 +88,14 @@ def test_key_figure_trend_follows_the_desired_direction(catalog, codelists):
     assert len(trends) == len(codelists["nyckeltal_definitioner"])
 
 
-def test_overview_has_17_rows_that_add_up_to_the_links(catalog, codelists):
-    table = activities(catalog, [
+def test_overview_has_17_rows_that_add_up_to_the_links(register, codelists):
+    table = activities(register, [
         {"aktivitet_id": "A001", "rapportar": 2021, "mal_id": "O2", "status": "genomförd"},
         {"aktivitet_id": "A002", "rapportar": 2021, "mal_id": "H1", "status": "avbruten",
          "sdg_delmal": "8.6"},
     ])
     result = links(codelists["agenda2030_mappning"], table, codelists["sdg_delmal"])
-    empty = to_frame([], catalog.schema("nyckeltal"))
+    empty = to_frame([], register.schema("nyckeltal"))
     trends = key_figure_trends(empty, codelists["nyckeltal_definitioner"], "0604")
     view = overview(result, codelists["sdg_mal"], table, trends)
     assert list(view["sdg_mal"]) == list(range(1, 18))
@@ -127,9 +120,9 @@ def test_mapping_problems_are_reported(codelists):
         ("unknown-mapped-object", "error", "X9"), ("unmapped-goal", "warning", "O1")]
 
 
-def test_a_bad_target_code_in_a_report_rejects_the_row_with_its_code(tmp_path, catalog):
-    from flows.discover import RawFile
-    from flows.validate import check_file
+def test_a_bad_target_code_in_a_report_rejects_the_row_with_its_code(tmp_path, register):
+    from flows.checks.delivery import check_file
+    from flows.intake.discover import RawFile
 
     header = "aktivitet_id,rapportar,mal_id,titel,forvaltning_id,status,sdg_delmal"
     body = ["A020,2020,O1,Hälsocenter,social,pågående,3.4",
@@ -139,7 +132,7 @@ def test_a_bad_target_code_in_a_report_rejects_the_row_with_its_code(tmp_path, c
     path.write_text("\n".join([header, *body]) + "\n", encoding="utf-8")
     raw = RawFile(path=path, name="2020/social/aktiviteter.csv", year=2020, department="social",
                   report_type="aktiviteter", format="csv")
-    result = check_file(raw, catalog)
+    result = check_file(raw, register)
     assert [(p.row, p.field, p.value, p.type) for p in result.problems] == [
         (3, "sdg_delmal", "11-2", "unknown-sdg-target"),
         (4, "sdg_delmal", "18.1", "unknown-sdg-target")]

@@ -10,36 +10,36 @@ from conftest import SHARED
 LANGUAGE_KEYS = ("title", "description")
 
 
-def test_every_dataset_has_a_schema_and_every_schema_a_dataset(catalog):
+def test_every_dataset_has_a_schema_and_every_schema_a_dataset(register):
     on_disk = {p.name.removesuffix(".schema.yaml")
-               for p in catalog.schemas_dir.rglob("*.schema.yaml")}
-    assert on_disk == set(catalog.datasets)
-    for dataset_id in catalog.datasets:
+               for p in register.schemas_dir.rglob("*.schema.yaml")}
+    assert on_disk == set(register.datasets)
+    for dataset_id in register.datasets:
         assert re.fullmatch(r"[a-z][a-z0-9_]*", dataset_id), "ids are Swedish snake_case ASCII"
 
 
-def test_every_field_has_swedish_and_english_title_and_description(catalog):
-    for dataset_id in catalog.datasets:
-        for field in catalog.schema_descriptor(dataset_id)["fields"]:
+def test_every_field_has_swedish_and_english_title_and_description(register):
+    for dataset_id in register.datasets:
+        for field in register.schema_descriptor(dataset_id)["fields"]:
             where = f"{dataset_id}.{field['name']}"
             for key in LANGUAGE_KEYS:
                 assert field.get(key), f"{where} has no Swedish {key}"
                 assert field.get("en", {}).get(key), f"{where} has no English {key}"
 
 
-def test_every_schema_has_a_primary_key_and_report_foreign_keys_resolve(catalog):
-    for dataset_id in catalog.datasets:
-        schema = catalog.schema(dataset_id)
+def test_every_schema_has_a_primary_key_and_report_foreign_keys_resolve(register):
+    for dataset_id in register.datasets:
+        schema = register.schema(dataset_id)
         assert schema.primary_key, dataset_id
         for fk in schema.foreign_keys:
             target = fk["reference"]["resource"]
-            assert catalog.datasets[target].kind == "codelist"
-            assert set(fk["reference"]["fields"]) <= set(catalog.schema(target).field_names)
+            assert register.datasets[target].kind == "codelist"
+            assert set(fk["reference"]["fields"]) <= set(register.schema(target).field_names)
 
 
-def test_report_rules_name_real_fields(catalog):
-    for spec in catalog.of_kind("report"):
-        names = catalog.schema(spec.id).field_names
+def test_report_rules_name_real_fields(register):
+    for spec in register.of_kind("report"):
+        names = register.schema(spec.id).field_names
         assert spec.department_field in (None, *names)
         assert spec.year_field in names
         for rule in spec.rules:
@@ -47,8 +47,8 @@ def test_report_rules_name_real_fields(catalog):
             assert used <= set(names)
 
 
-def test_key_figure_ids_are_kolada_or_local(catalog):
-    for kpi in catalog.codes("nyckeltal_definitioner"):
+def test_key_figure_ids_are_kolada_or_local(register):
+    for kpi in register.codes("nyckeltal_definitioner"):
         assert re.fullmatch(r"[NU]\d{5}|ANB-\d{4}", kpi)
 
 
@@ -58,32 +58,32 @@ def test_kolada_ids_exist_in_kolada():
         pytest.skip("../shared/reference/kolada is not here")
     with metadata.open(encoding="utf-8") as handle:
         kolada = {row["id"]: row["title"] for row in csv.DictReader(handle)}
-    from flows.catalog import load_catalog
-    for kpi in load_catalog().codes("nyckeltal_definitioner"):
+    from flows.core.register import load_register
+    for kpi in load_register().codes("nyckeltal_definitioner"):
         if not kpi.startswith("ANB-"):
             assert kpi in kolada, f"{kpi} is not a Kolada key figure"
 
 
-def test_programme_goals_are_the_coalitions_words_verbatim(catalog):
+def test_programme_goals_are_the_coalitions_words_verbatim(register):
     seed = SHARED / "seed" / "alliansen-i-aneby-halvtid-2020.txt"
     if not seed.exists():
         pytest.skip("../shared/seed is not here")
     text = seed.read_text(encoding="utf-8")
-    header, *rows = catalog.codelist_rows("malprogram")
+    header, *rows = register.codelist_rows("malprogram")
     for row in rows:
         record = dict(zip(header, row, strict=True))
         assert f"\n{record['perspektiv_namn']}\n" in text
         assert f"  {record['mal_nummer']}. {record['mal_text']}\n" in text
 
 
-def test_sdg_goals_are_the_17_with_official_colours(catalog):
-    header, *rows = catalog.codelist_rows("sdg_mal")
+def test_sdg_goals_are_the_17_with_official_colours(register):
+    header, *rows = register.codelist_rows("sdg_mal")
     assert [int(r[0]) for r in rows] == list(range(1, 18))
     colours = {int(r[0]): r[3] for r in rows}
     assert (colours[1], colours[11], colours[17]) == ("#E5243B", "#FD9D24", "#19486A")
 
 
-def test_sdg_targets_are_exactly_the_official_169(catalog):
+def test_sdg_targets_are_exactly_the_official_169(register):
     reference = SHARED / "reference" / "sdg" / "global_targets.yml"
     if not reference.exists():
         pytest.skip("../shared/reference/sdg is not here")
@@ -91,22 +91,22 @@ def test_sdg_targets_are_exactly_the_official_169(catalog):
 
     official = {key.removesuffix("-title").replace("-", ".")
                 for key in yaml.safe_load(reference.read_text(encoding="utf-8"))}
-    ours = catalog.codes("sdg_delmal")
+    ours = register.codes("sdg_delmal")
     assert len(official) == 169
     assert len(ours) == len(set(ours)) == 169
     assert set(ours) == official
 
 
-def test_sdg_target_labels_are_short_and_in_both_languages(catalog):
-    header, *rows = catalog.codelist_rows("sdg_delmal")
+def test_sdg_target_labels_are_short_and_in_both_languages(register):
+    header, *rows = register.codelist_rows("sdg_delmal")
     for code, goal, label, label_en in rows:
         assert code.split(".")[0] == goal
         assert 0 < len(label) <= 80 and 0 < len(label_en) <= 80, code
 
 
-def test_never_published_fields_are_not_keys(catalog):
-    for dataset_id in catalog.datasets:
-        descriptor = catalog.schema_descriptor(dataset_id)
+def test_never_published_fields_are_not_keys(register):
+    for dataset_id in register.datasets:
+        descriptor = register.schema_descriptor(dataset_id)
         hidden = {f["name"] for f in descriptor["fields"] if not f.get("published", True)}
         keys = set(descriptor.get("primaryKey", []))
         keys |= {n for fk in descriptor.get("foreignKeys", []) for n in fk["fields"]}

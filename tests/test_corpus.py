@@ -6,20 +6,20 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from flows.checks.delivery import check_file, rejected_file
 from flows.cli import app
-from flows.discover import classify
-from flows.errors import Problem
-from flows.validate import check_file, rejected_file
+from flows.core.problems import Problem
+from flows.intake.discover import classify
 
 from corpus import CASES
 
 
-def verdict(case, root, catalog):
+def verdict(case, root, register):
     path = case.write(root)
-    found = classify(path, case.path, catalog, strict_layout=True)
+    found = classify(path, case.path, register, strict_layout=True)
     if isinstance(found, Problem):
         return rejected_file(case.path, "", [found])
-    return check_file(found, catalog)
+    return check_file(found, register)
 
 
 def test_the_corpus_has_at_least_25_kinds():
@@ -27,8 +27,8 @@ def test_the_corpus_has_at_least_25_kinds():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
-def test_each_kind_is_read_or_rejected_precisely(case, tmp_path, catalog):
-    result = verdict(case, tmp_path / "raw", catalog)
+def test_each_kind_is_read_or_rejected_precisely(case, tmp_path, register):
+    result = verdict(case, tmp_path / "raw", register)
     assert sorted(((p.type, p.row, p.field) for p in result.problems), key=str) == sorted(
         ((t, r, f) for r, f, t in case.problems), key=str)
     assert result.rows_published == case.published
@@ -40,9 +40,9 @@ def test_each_kind_is_read_or_rejected_precisely(case, tmp_path, catalog):
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.kind for c in CASES])
-def test_opendata_validate_gives_the_same_verdict(case, tmp_path, catalog, monkeypatch):
+def test_opendata_validate_gives_the_same_verdict(case, tmp_path, register, monkeypatch):
     root = tmp_path / "raw"
-    expected = verdict(case, root, catalog)
+    expected = verdict(case, root, register)
     monkeypatch.chdir(root)
     result = CliRunner().invoke(app, ["validate", "--json", case.path])
     assert result.exit_code == (0 if not expected.problems else 1), result.output

@@ -8,9 +8,9 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
-from flows.publish import write_release
-from flows.settings import Settings
-from flows.transform import build_tables
+from flows.core.settings import Settings
+from flows.outputs.release import write_release
+from flows.tables.build import build_tables
 
 from conftest import SHARED
 
@@ -24,10 +24,10 @@ BASE = "https://data.example.se/aneby/"
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory, catalog):
+def release(tmp_path_factory, register):
     out = tmp_path_factory.mktemp("dcat")
     settings = Settings(base_url=BASE, contact_email="mailto:kontakt@example.se")
-    return write_release(build_tables([], catalog), catalog, out, settings=settings,
+    return write_release(build_tables([], register), register, out, settings=settings,
                          now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
 
 
@@ -52,7 +52,7 @@ def test_the_three_serialisations_hold_the_same_graph(release):
     assert isomorphic(rdf, Graph().parse(release.path / "catalog.jsonld", format="json-ld"))
 
 
-def test_main_nodes_have_absolute_iris_under_the_base_url(release, catalog):
+def test_main_nodes_have_absolute_iris_under_the_base_url(release, register):
     graph = Graph().parse(release.path / "catalog.rdf", format="xml")
     for kind in (DCAT.Catalog, DCAT.Dataset, DCAT.Distribution, FOAF.Agent, DCAT.DataService):
         nodes = list(graph.subjects(RDF.type, kind))
@@ -61,7 +61,7 @@ def test_main_nodes_have_absolute_iris_under_the_base_url(release, catalog):
             assert isinstance(node, URIRef) and not isinstance(node, BNode)
             assert str(node).startswith(BASE), node
     datasets = set(graph.subjects(RDF.type, DCAT.Dataset))
-    assert len(datasets) == len(catalog.published)
+    assert len(datasets) == len(register.published)
     for dataset in datasets:
         titles = {t.language for t in graph.objects(dataset, DCTERMS.title)}
         assert titles == {"sv", "en"}

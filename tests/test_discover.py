@@ -1,18 +1,18 @@
 from pathlib import Path
 
-from flows.discover import classify, discover, programme_years
+from flows.intake.discover import classify, discover, programme_years
 
 
-def test_programme_period_comes_from_the_codelist(catalog):
-    assert list(programme_years(catalog)) == [2019, 2020, 2021, 2022]
+def test_programme_period_comes_from_the_codelist(register):
+    assert list(programme_years(register)) == [2019, 2020, 2021, 2022]
 
 
-def test_files_in_the_layout_are_classified(deliver, catalog):
+def test_files_in_the_layout_are_classified(deliver, register):
     deliver("2020/social/aktiviteter.csv", "x")
     deliver("2021/kommunledning/nyckeltal.json", "[]")
     deliver("README.md", "docs are not deliveries")
     deliver("2020/.DS_Store", "hidden files are ignored")
-    found = discover(deliver.root, catalog)
+    found = discover(deliver.root, register)
     assert found.rejected == []
     assert [(f.name, f.year, f.department, f.report_type, f.format) for f in found.files] == [
         ("2020/social/aktiviteter.csv", 2020, "social", "aktiviteter", "csv"),
@@ -20,7 +20,7 @@ def test_files_in_the_layout_are_classified(deliver, catalog):
     ]
 
 
-def test_files_outside_the_layout_get_one_clear_error_each(deliver, catalog):
+def test_files_outside_the_layout_get_one_clear_error_each(deliver, register):
     deliver("aktiviteter.csv", "x")
     deliver("2020/aktiviteter.csv", "x")
     deliver("2020/social/budget.csv", "x")
@@ -28,7 +28,7 @@ def test_files_outside_the_layout_get_one_clear_error_each(deliver, catalog):
     deliver("2031/social/ekonomi.csv", "x")
     deliver("2020/social/ekonomi.pdf", "x")
     deliver("tjugo/social/ekonomi.csv", "x")
-    found = discover(deliver.root, catalog)
+    found = discover(deliver.root, register)
     assert found.files == []
     assert sorted((p.file, p.type) for p in found.rejected) == [
         ("2020/aktiviteter.csv", "bad-path"),
@@ -49,15 +49,15 @@ def test_files_outside_the_layout_get_one_clear_error_each(deliver, catalog):
         "2020/ekonomiavd/ekonomi.csv"].message_sv
 
 
-def test_missing_raw_folder_is_a_problem_not_a_crash(tmp_path, catalog):
-    found = discover(tmp_path / "nowhere", catalog)
+def test_missing_raw_folder_is_a_problem_not_a_crash(tmp_path, register):
+    found = discover(tmp_path / "nowhere", register)
     assert [p.type for p in found.rejected] == ["bad-path"]
 
 
-def test_a_file_outside_the_layout_can_still_be_self_checked(catalog, tmp_path):
+def test_a_file_outside_the_layout_can_still_be_self_checked(register, tmp_path):
     path = tmp_path / "aktiviteter.csv"
-    found = classify(path, "aktiviteter.csv", catalog, strict_layout=False)
+    found = classify(path, "aktiviteter.csv", register, strict_layout=False)
     assert (found.report_type, found.year, found.department) == ("aktiviteter", None, None)
-    found = classify(Path("x/min-fil.csv"), "min-fil.csv", catalog, strict_layout=False,
+    found = classify(Path("x/min-fil.csv"), "min-fil.csv", register, strict_layout=False,
                      report_type="fordon", department="social", year=2020)
     assert (found.report_type, found.year, found.department) == ("fordon", 2020, "social")

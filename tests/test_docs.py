@@ -5,8 +5,8 @@ import re
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.errors import PROBLEM_TYPES
-from flows.settings import PROJECT_ROOT, Settings
+from flows.core.problems import PROBLEM_TYPES
+from flows.core.settings import PROJECT_ROOT, Settings
 
 README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -22,8 +22,8 @@ def test_every_problem_type_is_documented():
         assert f"`{problem_type}`" in README, problem_type
 
 
-def test_every_dataset_is_documented(catalog):
-    for dataset_id in catalog.datasets:
+def test_every_dataset_is_documented(register):
+    for dataset_id in register.datasets:
         assert f"`{dataset_id}`" in README, dataset_id
 
 

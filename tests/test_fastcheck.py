@@ -11,7 +11,7 @@ from frictionless import Dialect, Package, Resource, Schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.fastcheck import validate_csv
+from flows.checks.fastcheck import validate_csv
 
 from corpus import CASES
 
@@ -36,22 +36,22 @@ CSV_CASES = [c for c in CASES if c.path.endswith(".csv")]
 
 
 @pytest.mark.parametrize("case", CSV_CASES, ids=[c.kind for c in CSV_CASES])
-def test_corpus_verdicts_equal_frictionless(case, tmp_path, catalog):
+def test_corpus_verdicts_equal_frictionless(case, tmp_path, register):
     report_type = case.path.rsplit("/", 1)[1].split(".")[0]
-    if report_type not in catalog.report_types:
+    if report_type not in register.report_types:
         pytest.skip("not a report type")
     data = case.data()
     if not data.strip():
         pytest.skip("an empty file is not a table for either tool")
     path = tmp_path / "data.csv"
     path.write_bytes(data)
-    schema = catalog.schema(report_type)
+    schema = register.schema(report_type)
     lookups = {}
     for fk in schema.foreign_keys:
         name = fk["reference"]["resource"]
-        shutil.copy(catalog.schemas_dir / "codelists" / f"{name}.csv", tmp_path / f"{name}.csv")
-        shutil.copy(catalog.schema_path(name), tmp_path / f"{name}.schema.yaml")
-        lookups[name] = (tmp_path / f"{name}.csv", catalog.schema(name))
+        shutil.copy(register.schemas_dir / "codelists" / f"{name}.csv", tmp_path / f"{name}.csv")
+        shutil.copy(register.schema_path(name), tmp_path / f"{name}.schema.yaml")
+        lookups[name] = (tmp_path / f"{name}.csv", register.schema(name))
     fast = validate_csv(path, schema, lookups={n: p for n, (p, _) in lookups.items()})
     assert fast.flatten(KEYS) == frictionless_verdict(path, schema, lookups)
 
@@ -205,7 +205,7 @@ def test_key_repeats_found_in_groups_of_buckets_as_in_one(monkeypatch):
     never reported."""
     import numpy as np
 
-    from flows.fastcheck import keys
+    from flows.checks.fastcheck import keys
 
     rng = np.random.default_rng(7)
     log = keys.KeyLog()

@@ -3,9 +3,9 @@ import json
 
 from openpyxl import Workbook
 
-from flows.discover import RawFile
-from flows.errors import Problem
-from flows.ingest import read_report
+from flows.core.problems import Problem
+from flows.intake.discover import RawFile
+from flows.intake.reading import read_delivery
 
 
 def raw(path, report_type="ekonomi"):
@@ -16,7 +16,7 @@ def raw(path, report_type="ekonomi"):
 def test_csv_rows_keep_the_line_numbers_the_department_sees(tmp_path):
     path = tmp_path / "ekonomi.csv"
     path.write_text('a,b\n1,"two\nlines"\n\n3,4\n\n\n', encoding="utf-8")
-    table = read_report(raw(path))
+    table = read_delivery(raw(path))
     assert table.header == ["a", "b"]
     assert table.rows == [["1", "two\nlines"], [], ["3", "4"], [], []]
     # the quoted value spans lines 2-3; blank lines are rows too (reported later, as
@@ -27,7 +27,7 @@ def test_csv_rows_keep_the_line_numbers_the_department_sees(tmp_path):
 def test_csv_semicolon_and_windows_1252_are_read(tmp_path):
     path = tmp_path / "ekonomi.csv"
     path.write_bytes("verksamhet;budget\nÄldreomsorg;12\n".encode("cp1252"))
-    table = read_report(raw(path))
+    table = read_delivery(raw(path))
     assert table.header == ["verksamhet", "budget"]
     assert table.rows == [["Äldreomsorg", "12"]]
 
@@ -35,7 +35,7 @@ def test_csv_semicolon_and_windows_1252_are_read(tmp_path):
 def test_utf8_bom_is_not_part_of_the_first_label(tmp_path):
     path = tmp_path / "ekonomi.csv"
     path.write_bytes("\ufeffar,b\n1,2\n".encode())
-    assert read_report(raw(path)).header == ["ar", "b"]
+    assert read_delivery(raw(path)).header == ["ar", "b"]
 
 
 def test_xlsx_sheet_named_after_the_report_type_with_excel_types(tmp_path):
@@ -48,7 +48,7 @@ def test_xlsx_sheet_named_after_the_report_type_with_excel_types(tmp_path):
     sheet.append([None, None, None])
     path = tmp_path / "ekonomi.xlsx"
     book.save(path)
-    table = read_report(raw(path))
+    table = read_delivery(raw(path))
     assert table.header == ["verksamhet", "budget_tkr", "datum"]
     assert table.rows == [["Hemtjänst", 1200, dt.date(2020, 3, 31)]]
     assert table.row_numbers == [2]
@@ -57,7 +57,7 @@ def test_xlsx_sheet_named_after_the_report_type_with_excel_types(tmp_path):
 def test_json_records(tmp_path):
     path = tmp_path / "nyckeltal.json"
     path.write_text(json.dumps([{"a": 1, "b": None}, {"b": 2, "c": "x"}]), encoding="utf-8")
-    table = read_report(raw(path, "nyckeltal"))
+    table = read_delivery(raw(path, "nyckeltal"))
     assert table.header == ["a", "b", "c"]
     assert table.rows == [[1, None, None], [None, 2, "x"]]
     assert table.row_numbers == [1, 2]
@@ -75,7 +75,7 @@ def test_unreadable_files_are_one_problem_not_a_crash(tmp_path):
     for name, (content, expected) in cases.items():
         path = tmp_path / name
         path.write_bytes(content)
-        result = read_report(raw(path))
+        result = read_delivery(raw(path))
         assert isinstance(result, Problem), name
         assert (result.type, result.file, result.row) == (expected, name, None)
         assert result.message_sv and result.message_en

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from flows.checks.delivery import check_file
 from flows.cli import app
-from flows.discover import RawFile
-from flows.kolada import KoladaError, fetch_values
-from flows.validate import check_file
+from flows.intake.discover import RawFile
+from flows.intake.kolada import KoladaError, fetch_values
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kolada"
 
@@ -67,7 +67,7 @@ def test_a_permanent_error_is_not_retried(api):
     assert seen["requests"] == 2
 
 
-def test_the_written_file_is_a_valid_nyckeltal_delivery(api, tmp_path, catalog):
+def test_the_written_file_is_a_valid_nyckeltal_delivery(api, tmp_path, register):
     url, _ = api
     out = tmp_path / "2020" / "kommunledning" / "nyckeltal.json"
     result = CliRunner().invoke(app, ["kolada", "--kpi", "N00090", "--years", "2019-2021",
@@ -76,7 +76,7 @@ def test_the_written_file_is_a_valid_nyckeltal_delivery(api, tmp_path, catalog):
     assert json.loads(out.read_text())["count"] == 3
     raw = RawFile(path=out, name="2020/kommunledning/nyckeltal.json", year=2020,
                   department="kommunledning", report_type="nyckeltal", format="json")
-    verdict = check_file(raw, catalog)
+    verdict = check_file(raw, register)
     assert verdict.rows_read == 7
     # only the 2020 values belong in the 2020 folder: the others are located year errors
     assert verdict.rows_published == 3

@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from flows import progress
+from flows.core import progress
 from flows.lock import RunInProgress, run_lock
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness")]

@@ -142,11 +142,11 @@ def test_opendata_run_exits_1_when_nothing_could_be_published(tmp_path, deliver)
     assert not (tmp_path / "out" / "latest").exists()
 
 
-def test_agenda2030_datasets_are_complete_and_add_up(shipped, catalog):
+def test_agenda2030_datasets_are_complete_and_add_up(shipped, register):
     tmp, _, _ = shipped
     out = tmp / "published"
     targets = read(out, "sdg_delmal")
-    assert len(targets) == 169 and set(targets["delmal_id"]) == set(catalog.codes("sdg_delmal"))
+    assert len(targets) == 169 and set(targets["delmal_id"]) == set(register.codes("sdg_delmal"))
     assert len(read(out, "sdg_mal")) == 17
     links = read(out, "agenda2030_koppling")
     assert set(links["delmal_id"]) <= set(targets["delmal_id"])
@@ -169,7 +169,7 @@ def test_agenda2030_datasets_are_complete_and_add_up(shipped, catalog):
     assert set(trends["nyckeltal_id"]) == set(read(out, "nyckeltal_definitioner")["nyckeltal_id"])
 
 
-def test_the_flow_gives_each_corpus_file_the_same_verdict_as_validate(tmp_path, catalog):
+def test_the_flow_gives_each_corpus_file_the_same_verdict_as_validate(tmp_path, register):
     from corpus import CASES
     from test_corpus import verdict
 
@@ -179,7 +179,7 @@ def test_the_flow_gives_each_corpus_file_the_same_verdict_as_validate(tmp_path, 
             paths.add(case.path)
             chosen.append(case)
     root = tmp_path / "raw"
-    expected = {case.path: verdict(case, tmp_path / "single" / case.kind, catalog)
+    expected = {case.path: verdict(case, tmp_path / "single" / case.kind, register)
                 for case in chosen}
     for case in chosen:
         case.write(root)
@@ -260,7 +260,7 @@ def _normalized(frame):
     return [[value(v) for v in row] for row in frame.astype(object).itertuples(index=False)]
 
 
-def test_every_format_holds_the_same_rows(shipped, catalog):
+def test_every_format_holds_the_same_rows(shipped, register):
     tmp, _, _ = shipped
     latest = tmp / "published" / "latest"
     for dataset_id in ("aktiviteter", "ekonomi", "fordon", "nyckeltal", "agenda2030_oversikt"):
@@ -271,7 +271,7 @@ def test_every_format_holds_the_same_rows(shipped, catalog):
         assert list(excel.columns) == list(plain.columns)
         reference = _normalized(plain)
         # the Excel CSV read with ';' and decimal comma is the same table as the plain CSV
-        numbers = [f.name for f in catalog.schema(dataset_id).fields if f.type == "number"]
+        numbers = [f.name for f in register.schema(dataset_id).fields if f.type == "number"]
         for column in numbers:
             excel[column] = excel[column].str.replace(",", ".", regex=False)
         assert _normalized(excel) == reference

@@ -20,7 +20,7 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory, catalog):
+def release(tmp_path_factory, register):
     tmp = tmp_path_factory.mktemp("portal")
     raw = tmp / "raw"
     shutil.copytree(RAW, raw)
@@ -30,7 +30,7 @@ def release(tmp_path_factory, catalog):
     target.write_text(text.replace("Uppstart av Hälsocenter",
                                    "Uppstart av Hälsocenter <script>alert(1)</script>", 1),
                       encoding="utf-8")
-    return publish_raw(raw, tmp / "out", catalog)
+    return publish_raw(raw, tmp / "out", register)
 
 
 @pytest.fixture(scope="module")

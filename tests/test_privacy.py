@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from flows.discover import discover
-from flows.formats import csv_bytes, excel_csv_bytes, neutralised, xlsx_bytes
-from flows.privacy import find_personal, luhn_ok
-from flows.publish import write_release
-from flows.transform import build_tables
-from flows.validate import check_file
+from flows.checks.delivery import check_file
+from flows.checks.privacy import find_personal, luhn_ok
+from flows.intake.discover import discover
+from flows.outputs.formats import csv_bytes, excel_csv_bytes, neutralised, xlsx_bytes
+from flows.outputs.release import write_release
+from flows.tables.build import build_tables
 
 from conftest import RAW, validated
 
@@ -72,7 +72,7 @@ def to_csv_line(cells):
 
 
 @pytest.fixture(scope="module")
-def seeded_release(tmp_path_factory, catalog):
+def seeded_release(tmp_path_factory, register):
     tmp = tmp_path_factory.mktemp("privacy")
     raw = tmp / "raw"
     shutil.copytree(RAW, raw)
@@ -90,8 +90,8 @@ def seeded_release(tmp_path_factory, catalog):
     cells[header.index("titel")] = '=HYPERLINK("http://x")'
     lines[-1] = to_csv_line(cells)
     target.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    results = validated(raw, catalog)
-    release = write_release(build_tables(results, catalog), catalog, tmp / "out")
+    results = validated(raw, register)
+    release = write_release(build_tables(results, register), register, tmp / "out")
     return release, results, seeded
 
 
@@ -136,11 +136,11 @@ def test_a_formula_title_is_neutralised_in_csv_and_xlsx(seeded_release):
                for row in sheet.iter_rows() for c in row)
 
 
-def test_hostile_files_are_refused_with_a_clear_error(tmp_path, catalog, monkeypatch):
+def test_hostile_files_are_refused_with_a_clear_error(tmp_path, register, monkeypatch):
     import zipfile
 
-    from flows import discover as discovery
-    from flows.discover import RawFile
+    from flows.intake import discover as discovery
+    from flows.intake.discover import RawFile
 
     root = tmp_path / "raw"
     (root / "2020" / "social").mkdir(parents=True)
@@ -154,7 +154,7 @@ def test_hostile_files_are_refused_with_a_clear_error(tmp_path, catalog, monkeyp
     big = root / "2020" / "social" / "fordon.csv"
     big.write_text("x" * 2000, encoding="utf-8")
     monkeypatch.setattr(discovery, "MAX_BYTES", 1000)
-    found = discovery.discover(root, catalog)
+    found = discovery.discover(root, register)
     assert sorted((p.file, p.type) for p in found.rejected) == [
         ("2020/social/fordon.csv", "file-too-large"),
         ("2020/social/personal.csv", "unsafe-path")]
@@ -165,7 +165,7 @@ def test_hostile_files_are_refused_with_a_clear_error(tmp_path, catalog, monkeyp
         archive.writestr("xl/worksheets/sheet1.xml", b"0" * (250 * 2**20))
     raw = RawFile(path=bomb, name="2020/social/ekonomi.xlsx", year=2020, department="social",
                   report_type="ekonomi", format="xlsx")
-    verdict = check_file(raw, catalog)
+    verdict = check_file(raw, register)
     assert [p.type for p in verdict.problems] == ["unreadable-file"]
     assert "packas upp" in verdict.problems[0].message_sv
 
@@ -176,7 +176,7 @@ def test_hostile_files_are_refused_with_a_clear_error(tmp_path, catalog, monkeyp
                     encoding="utf-8")
     raw = RawFile(path=long, name="2020/social/aktiviteter.csv", year=2020,
                   department="social", report_type="aktiviteter", format="csv")
-    verdict = check_file(raw, catalog)
+    verdict = check_file(raw, register)
     assert [(p.row, p.type) for p in verdict.problems] == [(3, "cell-too-long"),
                                                             (3, "constraint-error")]
     assert verdict.rows_published == 1
@@ -185,8 +185,8 @@ def test_hostile_files_are_refused_with_a_clear_error(tmp_path, catalog, monkeyp
 def test_fields_marked_never_published_are_read_but_never_published(tmp_path):
     import yaml
 
-    from flows.catalog import load_catalog
-    from flows.settings import PROJECT_ROOT
+    from flows.core.register import load_register
+    from flows.core.settings import PROJECT_ROOT
 
     schemas = tmp_path / "schemas"
     shutil.copytree(PROJECT_ROOT / "schemas", schemas)
@@ -197,15 +197,15 @@ def test_fields_marked_never_published_are_read_but_never_published(tmp_path):
         "title": "Kontaktperson", "description": "Vem som lämnat uppgifterna (publiceras inte).",
         "en": {"title": "Contact", "description": "Who delivered the figures (never published)."}})
     path.write_text(yaml.safe_dump(descriptor, allow_unicode=True), encoding="utf-8")
-    catalog = load_catalog(schemas)
+    register = load_register(schemas)
     raw = tmp_path / "raw" / "2020" / "social"
     raw.mkdir(parents=True)
     (raw / "personal.csv").write_text("forvaltning_id,ar,antal_anstallda,kontaktperson\n"
                                       "social,2020,330,Anna Andersson\n", encoding="utf-8")
-    found = discover(tmp_path / "raw", catalog)
-    results = [check_file(f, catalog) for f in found.files]
+    found = discover(tmp_path / "raw", register)
+    results = [check_file(f, register) for f in found.files]
     assert results[0].records[0]["kontaktperson"] == "Anna Andersson"  # read and validated
-    release = write_release(build_tables(results, catalog), catalog, tmp_path / "out")
+    release = write_release(build_tables(results, register), register, tmp_path / "out")
     published = (release.path / "personal" / "personal.csv").read_text(encoding="utf-8")
     assert "kontaktperson" not in published and "Anna Andersson" not in published
     for file in release.path.rglob("*"):

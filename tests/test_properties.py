@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from flows.discover import RawFile
-from flows.validate import check_file
+from flows.checks.delivery import check_file
+from flows.intake.discover import RawFile
 
 FIELDS = ["aktivitet_id", "rapportar", "mal_id", "titel", "forvaltning_id", "status",
           "kostnad_tkr"]
@@ -62,10 +62,10 @@ def deliver(tmp, fmt: str, encoding: str, delimiter: str, rows: list[list]) -> R
        encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"]),
        delimiter=st.sampled_from([",", ";", "\t"]))
 def test_every_row_is_published_or_rejected_whatever_the_format(
-        tmp_path_factory, catalog, kinds, fmt, encoding, delimiter):
+        tmp_path_factory, register, kinds, fmt, encoding, delimiter):
     rows = [make_row(n, kind) for n, kind in enumerate(kinds)]
     raw = deliver(tmp_path_factory.mktemp("gen"), fmt, encoding, delimiter, rows)
-    result = check_file(raw, catalog)
+    result = check_file(raw, register)
 
     good = sum(kind == "good" for kind in kinds) + ("duplicate" in kinds)
     assert result.rows_read == len(rows)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from frictionless import Package
 
-from flows.formats import csv_bytes, json_bytes
-from flows.publish import PublishError, write_release
-from flows.transform import build_tables
+from flows.outputs.formats import csv_bytes, json_bytes
+from flows.outputs.release import PublishError, write_release
+from flows.tables.build import build_tables
 
 
 def test_csv_is_rfc4180_with_iso_dates_and_point_decimals():
@@ -35,15 +35,15 @@ def test_json_has_typed_values_and_nulls():
                                              {"a": None, "d": None}]
 
 
-def test_release_is_complete_valid_and_becomes_latest(tmp_path, catalog):
-    tables = build_tables([], catalog)
-    release = write_release(tables, catalog, tmp_path / "out",
+def test_release_is_complete_valid_and_becomes_latest(tmp_path, register):
+    tables = build_tables([], register)
+    release = write_release(tables, register, tmp_path / "out",
                             now=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC))
     latest = tmp_path / "out" / "latest"
     assert release.version == "20260102T030405Z"
     assert latest.resolve() == release.path.resolve()
     descriptor = json.loads((latest / "datapackage.json").read_text(encoding="utf-8"))
-    assert [r["name"] for r in descriptor["resources"]] == catalog.published
+    assert [r["name"] for r in descriptor["resources"]] == register.published
     assert descriptor["licenses"][0]["name"] == "CC0-1.0"
     assert descriptor["illustrative"] is True and "illustrativa" in descriptor["description"]
     for resource in descriptor["resources"]:
@@ -54,42 +54,42 @@ def test_release_is_complete_valid_and_becomes_latest(tmp_path, catalog):
     assert Package(str(latest / "datapackage.json")).validate().valid
 
 
-def test_a_release_that_does_not_validate_leaves_latest_as_it_was(tmp_path, catalog):
+def test_a_release_that_does_not_validate_leaves_latest_as_it_was(tmp_path, register):
     out = tmp_path / "out"
-    tables = build_tables([], catalog)
-    first = write_release(tables, catalog, out)
+    tables = build_tables([], register)
+    first = write_release(tables, register, out)
     broken = dict(tables)
     broken["forvaltningar"] = pd.DataFrame({"forvaltning_id": ["a", "a"], "namn": ["x", "y"],
                                             "namn_en": ["x", "y"]})  # duplicate primary key
     with pytest.raises(PublishError) as raised:
-        write_release(broken, catalog, out)
+        write_release(broken, register, out)
     assert any("primary-key" in str(error) for error in raised.value.errors)
     assert (out / "latest").resolve() == first.path.resolve()
     assert sorted(p.name for p in (out / "releases").iterdir()) == [first.version]
 
 
-def test_old_releases_are_pruned_to_the_configured_number(tmp_path, catalog):
-    tables = build_tables([], catalog)
-    made = [write_release(tables, catalog, tmp_path, keep=2,
+def test_old_releases_are_pruned_to_the_configured_number(tmp_path, register):
+    tables = build_tables([], register)
+    made = [write_release(tables, register, tmp_path, keep=2,
                           now=dt.datetime(2026, 1, 1, 0, 0, n, tzinfo=dt.UTC)) for n in range(4)]
     assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == [
         made[2].version, made[3].version]
 
 
-def test_same_tables_give_byte_identical_data_files(tmp_path, catalog):
-    tables = build_tables([], catalog)
-    first = write_release(tables, catalog, tmp_path / "a")
-    second = write_release(tables, catalog, tmp_path / "b")
-    data = sorted(p.relative_to(first.path) for dataset_id in catalog.published
+def test_same_tables_give_byte_identical_data_files(tmp_path, register):
+    tables = build_tables([], register)
+    first = write_release(tables, register, tmp_path / "a")
+    second = write_release(tables, register, tmp_path / "b")
+    data = sorted(p.relative_to(first.path) for dataset_id in register.published
                   for p in (first.path / dataset_id).iterdir())  # every format of every dataset
     assert data
     for relative in data:
         assert (first.path / relative).read_bytes() == (second.path / relative).read_bytes()
 
 
-def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, catalog):
-    tables = build_tables([], catalog)
-    write_release(tables, catalog, tmp_path)
+def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, register):
+    tables = build_tables([], register)
+    write_release(tables, register, tmp_path)
     changed = dict(tables)
     frame = tables["forvaltningar"].copy()
     frame.loc[frame.forvaltning_id == "social", "namn"] = "Omsorgsförvaltningen"
@@ -98,7 +98,7 @@ def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, ca
                                             "namn_en": ["C"]})], ignore_index=True)
     changed["forvaltningar"] = frame.astype("string")
     # keep the package valid: nothing else refers to kommunledning in an empty release
-    second = write_release(changed, catalog, tmp_path)
+    second = write_release(changed, register, tmp_path)
     changes = json.loads((second.path / "changes.json").read_text(encoding="utf-8"))
     entry = changes["datasets"]["forvaltningar"]
     assert (entry["added"], entry["removed"], entry["changed"]) == (1, 1, 1)
@@ -107,7 +107,7 @@ def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, ca
     assert "forvaltningar | 4 | 1 | 1 | 1" in (second.path / "CHANGELOG.md").read_text("utf-8")
 
 
-def test_killing_a_publish_midway_leaves_latest_complete_and_unchanged(tmp_path, catalog):
+def test_killing_a_publish_midway_leaves_latest_complete_and_unchanged(tmp_path, register):
     import hashlib
     import os
     import signal
@@ -116,9 +116,9 @@ def test_killing_a_publish_midway_leaves_latest_complete_and_unchanged(tmp_path,
     import time
 
     out = tmp_path / "out"
-    first = write_release(build_tables([], catalog), catalog, out)
-    code = ("from flows.catalog import load_catalog\nfrom flows.publish import write_release\n"
-            "from flows.transform import build_tables\nc = load_catalog()\n"
+    first = write_release(build_tables([], register), register, out)
+    code = ("from flows.core.register import load_register\nfrom flows.outputs.release import write_release\n"
+            "from flows.tables.build import build_tables\nc = load_register()\n"
             f"write_release(build_tables([], c), c, {str(out)!r})\n")
     midway = 0
     for delay in (0.0, 0.05, 0.2, 0.5):

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from flows.discover import RawFile
-from flows.transform import build_tables
-from flows.validate import check_file
+from flows.checks.delivery import check_file
+from flows.intake.discover import RawFile
+from flows.tables.build import build_tables
 
 from conftest import RAW, validated
 
@@ -27,14 +27,14 @@ def verify(latest):
         assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest, name
 
 
-def test_sigkill_at_random_points_never_breaks_latest(tmp_path, catalog):
-    tables = build_tables(validated(RAW, catalog), catalog)
+def test_sigkill_at_random_points_never_breaks_latest(tmp_path, register):
+    tables = build_tables(validated(RAW, register), register)
     (tmp_path / "tables.pickle").write_bytes(pickle.dumps(tables))
     out = tmp_path / "out"
-    code = ("import pickle, sys\nfrom flows.catalog import load_catalog\n"
-            "from flows.publish import write_release\n"
+    code = ("import pickle, sys\nfrom flows.core.register import load_register\n"
+            "from flows.outputs.release import write_release\n"
             f"tables = pickle.loads(open({str(tmp_path / 'tables.pickle')!r}, 'rb').read())\n"
-            f"write_release(tables, load_catalog(), {str(out)!r})\n")
+            f"write_release(tables, load_register(), {str(out)!r})\n")
     started = time.monotonic()
     subprocess.run([sys.executable, "-c", code], check=True)  # a first, complete release
     duration = time.monotonic() - started
@@ -57,12 +57,12 @@ def test_sigkill_at_random_points_never_breaks_latest(tmp_path, catalog):
 FORMATS = st.sampled_from(["csv", "xlsx", "json"])
 
 
-def judge(tmp_path, data: bytes, fmt: str, catalog) -> None:
+def judge(tmp_path, data: bytes, fmt: str, register) -> None:
     path = tmp_path / f"aktiviteter.{fmt}"
     path.write_bytes(data)
     raw = RawFile(path=path, name=f"2020/social/aktiviteter.{fmt}", year=2020,
                   department="social", report_type="aktiviteter", format=fmt)
-    result = check_file(raw, catalog)  # must not raise
+    result = check_file(raw, register)  # must not raise
     assert result.rows_read == result.rows_published + result.rows_rejected
     for p in result.problems:
         assert p.type and p.message_sv and p.message_en and p.file == raw.name
@@ -71,8 +71,8 @@ def judge(tmp_path, data: bytes, fmt: str, catalog) -> None:
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.binary(max_size=2048), fmt=FORMATS)
-def test_random_bytes_give_a_result_or_a_located_error(tmp_path, catalog, data, fmt):
-    judge(tmp_path, data, fmt, catalog)
+def test_random_bytes_give_a_result_or_a_located_error(tmp_path, register, data, fmt):
+    judge(tmp_path, data, fmt, register)
 
 
 VALID = (RAW / "2020" / "social" / "aktiviteter.csv").read_bytes()
@@ -82,15 +82,15 @@ VALID = (RAW / "2020" / "social" / "aktiviteter.csv").read_bytes()
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(st.tuples(st.integers(0, len(VALID) - 1), st.binary(max_size=3)),
                       min_size=1, max_size=8))
-def test_near_valid_files_give_a_result_or_a_located_error(tmp_path, catalog, edits):
+def test_near_valid_files_give_a_result_or_a_located_error(tmp_path, register, edits):
     data = bytearray(VALID)
     for position, replacement in edits:
         data[position:position + 1] = replacement
-    judge(tmp_path, bytes(data), "csv", catalog)
+    judge(tmp_path, bytes(data), "csv", register)
 
 
 @pytest.mark.parametrize("data", [b"\x00" * 100, b"\xff\xfe\x00", b'[{"a": 1}', b"[1, 2]",
                                   b"PK\x03\x04" + b"\x00" * 50, "å;ä;ö\n".encode("cp1252")])
-def test_known_nasty_inputs(tmp_path, catalog, data):
+def test_known_nasty_inputs(tmp_path, register, data):
     for fmt in ("csv", "xlsx", "json"):
-        judge(tmp_path, data, fmt, catalog)
+        judge(tmp_path, data, fmt, register)

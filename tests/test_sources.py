@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from flows.sources import SourceError, pull
+from flows.intake.sources import SourceError, pull
 
 from conftest import RAW
 

@@ -2,24 +2,24 @@ import datetime as dt
 
 import pandas as pd
 
-from flows.transform import (
+from flows.checks.delivery import ROW, ValidatedFile
+from flows.checks.keys import merge_duplicates
+from flows.tables.build import (
     activity_status,
     budget_deviation,
     build_tables,
     fossil_free_share,
-    merge_duplicates,
     read_codelists,
     to_frame,
 )
-from flows.validate import ROW, ValidatedFile
 
 
-def frame(catalog, dataset_id, rows):
-    return to_frame(rows, catalog.schema(dataset_id))
+def frame(register, dataset_id, rows):
+    return to_frame(rows, register.schema(dataset_id))
 
 
-def test_codelists_validate_and_hold_the_whole_programme(catalog):
-    codelists, problems = read_codelists(catalog)
+def test_codelists_validate_and_hold_the_whole_programme(register):
+    codelists, problems = read_codelists(register)
     assert problems == []
     programme = codelists["malprogram"]
     assert list(programme["mal_id"]) == ["H1", "H2", "H3", "V1", "V2", "O1", "O2"]
@@ -28,13 +28,13 @@ def test_codelists_validate_and_hold_the_whole_programme(catalog):
     assert set(codelists["nyckeltal_definitioner"]["mal_id"]) == set(programme["mal_id"])
 
 
-def test_duplicate_keys_across_files_keep_the_first_delivery(catalog):
+def test_duplicate_keys_across_files_keep_the_first_delivery(register):
     def result(file, ids):
         return ValidatedFile(file=file, report_type="personal", department="social", year=2020,
                              rows_read=len(ids),
                              records=[{"forvaltning_id": "social", "ar": 2020, ROW: n + 2,
                                        "antal_anstallda": i} for n, i in enumerate(ids)])
-    merged = merge_duplicates([result("b.csv", [2]), result("a.csv", [1])], catalog)
+    merged = merge_duplicates([result("b.csv", [2]), result("a.csv", [1])], register)
     assert [(m.file, m.rows_published, m.rows_rejected) for m in merged] == [
         ("a.csv", 1, 0), ("b.csv", 0, 1)]
     problem = merged[1].problems[0]
@@ -42,9 +42,9 @@ def test_duplicate_keys_across_files_keep_the_first_delivery(catalog):
     assert "a.csv" in problem.message_sv
 
 
-def test_activity_status_counts_every_goal_and_year(catalog):
-    programme = read_codelists(catalog)[0]["malprogram"]
-    activities = frame(catalog, "aktiviteter", [
+def test_activity_status_counts_every_goal_and_year(register):
+    programme = read_codelists(register)[0]["malprogram"]
+    activities = frame(register, "aktiviteter", [
         {"aktivitet_id": "A001", "rapportar": 2020, "mal_id": "H1", "status": "genomförd"},
         {"aktivitet_id": "A002", "rapportar": 2020, "mal_id": "H1", "status": "pågående"},
         {"aktivitet_id": "A003", "rapportar": 2020, "mal_id": "O2", "status": "avbruten"},
@@ -60,8 +60,8 @@ def test_activity_status_counts_every_goal_and_year(catalog):
     assert table.antal_totalt.sum() == len(activities)
 
 
-def test_budget_deviation_is_budget_minus_outcome(catalog):
-    economy = frame(catalog, "ekonomi", [
+def test_budget_deviation_is_budget_minus_outcome(register):
+    economy = frame(register, "ekonomi", [
         {"forvaltning_id": "social", "verksamhet": "A", "ar": 2020, "budget_tkr": 100,
          "utfall_tkr": 110},
         {"forvaltning_id": "social", "verksamhet": "B", "ar": 2020, "budget_tkr": 300,
@@ -77,11 +77,11 @@ def test_budget_deviation_is_budget_minus_outcome(catalog):
     assert pd.isna(table.iloc[1].utfall_tkr) and pd.isna(table.iloc[1].avvikelse_tkr)
 
 
-def test_fossil_free_share_counts_vehicles_in_service_that_year(catalog):
+def test_fossil_free_share_counts_vehicles_in_service_that_year(register):
     def vehicle(ident, fuel, start, end=None, year=2020):
         return {"fordon_id": ident, "rapportar": year, "drivmedel": fuel,
                 "i_trafik_fran": start, "i_trafik_till": end}
-    fleet = frame(catalog, "fordon", [
+    fleet = frame(register, "fordon", [
         vehicle("F001", "el", dt.date(2020, 5, 1)),
         vehicle("F002", "diesel", dt.date(2015, 1, 1), dt.date(2020, 4, 30)),
         vehicle("F003", "elhybrid", dt.date(2020, 5, 1)),
@@ -94,23 +94,23 @@ def test_fossil_free_share_counts_vehicles_in_service_that_year(catalog):
     assert (row.andel_fossilfria_procent, row.andel_elektrifierade_procent) == (33.3, 66.7)
 
 
-def test_build_tables_gives_every_dataset_its_schema_columns(catalog):
-    tables = build_tables([], catalog)
-    assert list(tables) == catalog.published
+def test_build_tables_gives_every_dataset_its_schema_columns(register):
+    tables = build_tables([], register)
+    assert list(tables) == register.published
     assert "agenda2030_mappning" not in tables  # reference data, published resolved
     for dataset_id, table in tables.items():
-        assert list(table.columns) == catalog.schema(dataset_id).field_names
+        assert list(table.columns) == register.schema(dataset_id).field_names
 
 
-def test_small_counts_of_persons_are_suppressed_and_marked(catalog):
-    definitions = read_codelists(catalog)[0]["nyckeltal_definitioner"]
-    values = frame(catalog, "nyckeltal", [
+def test_small_counts_of_persons_are_suppressed_and_marked(register):
+    definitions = read_codelists(register)[0]["nyckeltal_definitioner"]
+    values = frame(register, "nyckeltal", [
         {"nyckeltal_id": "ANB-0004", "kommun_id": "0604", "ar": 2019, "kon": "T", "varde": 3},
         {"nyckeltal_id": "ANB-0004", "kommun_id": "0604", "ar": 2020, "kon": "T", "varde": 14},
         {"nyckeltal_id": "ANB-0004", "kommun_id": "0604", "ar": 2021, "kon": "T", "varde": 0},
         {"nyckeltal_id": "N00090", "kommun_id": "0604", "ar": 2019, "kon": "T", "varde": 3},
     ])
-    from flows.transform import suppress_small_counts
+    from flows.tables.build import suppress_small_counts
 
     result = suppress_small_counts(values, definitions, 5).set_index(["nyckeltal_id", "ar"])
     assert pd.isna(result.loc[("ANB-0004", 2019), "varde"])

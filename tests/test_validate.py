@@ -3,15 +3,15 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flows.discover import RawFile
-from flows.validate import ROW, check_file
+from flows.checks.delivery import ROW, check_file
+from flows.intake.discover import RawFile
 
 HEADER = ("aktivitet_id,rapportar,mal_id,titel,beskrivning,forvaltning_id,status,startdatum,"
           "slutdatum,kostnad_tkr")
 GOOD = "A020,2020,O1,Uppstart av Hälsocenter,Text,social,pågående,2020-02-01,,120.5"
 
 
-def check(tmp_path, catalog, text, name="2020/social/aktiviteter.csv", report_type=None):
+def check(tmp_path, register, text, name="2020/social/aktiviteter.csv", report_type=None):
     path = tmp_path / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -19,15 +19,15 @@ def check(tmp_path, catalog, text, name="2020/social/aktiviteter.csv", report_ty
     stem, suffix = file_name.rsplit(".", 1)
     raw = RawFile(path=path, name=name, year=int(year), department=department,
                   report_type=report_type or stem, format=suffix)
-    return check_file(raw, catalog)
+    return check_file(raw, register)
 
 
 def flat(result):
     return [(p.row, p.field, p.type) for p in result.problems]
 
 
-def test_a_valid_file_publishes_every_row_typed(tmp_path, catalog):
-    result = check(tmp_path, catalog, f"{HEADER}\n{GOOD}\n")
+def test_a_valid_file_publishes_every_row_typed(tmp_path, register):
+    result = check(tmp_path, register, f"{HEADER}\n{GOOD}\n")
     assert (result.rows_read, result.rows_published, result.rows_rejected) == (1, 1, 0)
     record = result.records[0]
     assert record["rapportar"] == 2020
@@ -37,7 +37,7 @@ def test_a_valid_file_publishes_every_row_typed(tmp_path, catalog):
     assert record[ROW] == 2
 
 
-def test_each_bad_row_is_rejected_with_located_errors_and_the_rest_kept(tmp_path, catalog):
+def test_each_bad_row_is_rejected_with_located_errors_and_the_rest_kept(tmp_path, register):
     text = "\n".join([
         HEADER,
         GOOD,
@@ -50,7 +50,7 @@ def test_each_bad_row_is_rejected_with_located_errors_and_the_rest_kept(tmp_path
         "A025,2020,O2,Okej rad,Text,social,avbruten,2020-05-01,2020-06-01,-1",
         "A026,2020,O2,Okej igen,Text,socal,genomförd,2020-05-01,2020-06-01,0",
     ]) + "\n"
-    result = check(tmp_path, catalog, text)
+    result = check(tmp_path, register, text)
     assert flat(result) == [
         (3, "status", "constraint-error"),
         (3, "startdatum", "type-error"),
@@ -83,44 +83,44 @@ def test_each_bad_row_is_rejected_with_located_errors_and_the_rest_kept(tmp_path
     assert "ÅÅÅÅ-MM-DD" in by_row[(3, "startdatum")].message_sv
 
 
-def test_headers_match_whatever_the_case_spacing_and_order(tmp_path, catalog):
+def test_headers_match_whatever_the_case_spacing_and_order(tmp_path, register):
     header = ("Rapportar , AKTIVITET_ID,mal_id,titel,beskrivning,forvaltning_id,status,"
               "startdatum,slutdatum,kostnad_tkr")
     row = "2020,A020,O1,Uppstart av Hälsocenter,Text,social,pågående,2020-02-01,,1"
-    result = check(tmp_path, catalog, f"{header}\n{row}\n")
+    result = check(tmp_path, register, f"{header}\n{row}\n")
     assert flat(result) == []
     assert result.records[0]["aktivitet_id"] == "A020"
 
 
-def test_optional_columns_may_be_left_out(tmp_path, catalog):
+def test_optional_columns_may_be_left_out(tmp_path, register):
     header = "aktivitet_id,rapportar,mal_id,titel,forvaltning_id,status"
-    result = check(tmp_path, catalog, f"{header}\nA020,2020,O1,Hälsocenter,social,planerad\n")
+    result = check(tmp_path, register, f"{header}\nA020,2020,O1,Hälsocenter,social,planerad\n")
     assert flat(result) == []
     assert result.records[0]["kostnad_tkr"] is None
 
 
-def test_unknown_or_missing_required_columns_make_the_whole_file_wait(tmp_path, catalog):
+def test_unknown_or_missing_required_columns_make_the_whole_file_wait(tmp_path, register):
     header = "aktivitet_id,mal_id,titel,forvaltning_id,status,ansvarig,titel"
     text = f"{header}\nA020,O1,Hälsocenter,social,planerad,Anna,x\nA021,O1,x,social,planerad,B,y\n"
-    result = check(tmp_path, catalog, text)
+    result = check(tmp_path, register, text)
     assert flat(result) == [(None, "ansvarig", "extra-label"), (None, "titel", "duplicate-label"),
                             (None, "rapportar", "missing-label")]
     assert result.file_rejected
     assert (result.rows_read, result.rows_published, result.rows_rejected) == (2, 0, 2)
 
 
-def test_json_numbers_where_text_is_expected_are_checked_as_text(tmp_path, catalog):
+def test_json_numbers_where_text_is_expected_are_checked_as_text(tmp_path, register):
     text = ('[{"nyckeltal_id": "N00090", "kommun_id": 604, "ar": 2020, "kon": "T", "varde": 7.5},'
             ' {"nyckeltal_id": "N00090", "kommun_id": "0604", "ar": 2020, "kon": "T",'
             ' "varde": 7.5}]')
-    result = check(tmp_path, catalog, text, name="2020/kommunledning/nyckeltal.json")
+    result = check(tmp_path, register, text, name="2020/kommunledning/nyckeltal.json")
     assert flat(result) == [(1, "kommun_id", "constraint-error")]
     assert result.rows_published == 1
 
 
-def test_every_message_is_in_swedish_and_english(tmp_path, catalog):
+def test_every_message_is_in_swedish_and_english(tmp_path, register):
     text = f"{HEADER}\nA021,2020,O9,T,Text,social,klar,2020-13-01,,abc\n"
-    for p in check(tmp_path, catalog, text).problems:
+    for p in check(tmp_path, register, text).problems:
         assert p.message_sv and p.message_en and p.message_sv != p.message_en
         assert p.file == "2020/social/aktiviteter.csv"
 
@@ -131,7 +131,7 @@ ROWS = st.lists(st.sampled_from(["good", "bad-type", "bad-enum", "blank", "short
 
 @settings(max_examples=40, deadline=None)
 @given(kinds=ROWS)
-def test_rows_read_always_equal_published_plus_rejected(tmp_path_factory, catalog, kinds):
+def test_rows_read_always_equal_published_plus_rejected(tmp_path_factory, register, kinds):
     lines, expected_good = [HEADER], 0
     for n, kind in enumerate(kinds):
         ident = f"A{n:03d}"
@@ -151,7 +151,7 @@ def test_rows_read_always_equal_published_plus_rejected(tmp_path_factory, catalo
     if "dup" in kinds:
         expected_good += 1  # the first A999 is kept, later ones are duplicates
     tmp = tmp_path_factory.mktemp("prop")
-    result = check(tmp, catalog, "\n".join(lines) + "\n")
+    result = check(tmp, register, "\n".join(lines) + "\n")
     assert result.rows_read == len(kinds)
     assert result.rows_read == result.rows_published + result.rows_rejected
     assert result.rows_published == expected_good

@@ -1,0 +1,2 @@
+"""Stage 0: what every stage shares - settings, the dataset register, problems, labels and
+content fingerprints."""

@@ -1,0 +1,84 @@
+"""The one place for configuration. Every setting has a default and an environment override.
+
+Prefect's environment (home inside the project, analytics off) is set here too, before any
+module imports Prefect, so that `opendata run` uses Prefect's embedded default without telemetry.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseModel):
+    """Settings; each can be overridden by the environment variable named in its description."""
+
+    raw_dir: Path = Field(Path("raw"), description="OPENDATA_RAW: department reports, read only.")
+    out_dir: Path = Field(Path("published"), description="OPENDATA_OUT: where releases go.")
+    source: str | None = Field(
+        None, description="OPENDATA_SOURCE: an fsspec URL to pull the reports from into raw_dir.")
+    reports_dir: Path = Field(
+        Path("reports"), description="OPENDATA_REPORTS: internal run reports (never published)."
+    )
+    state_dir: Path = Field(
+        Path("state"), description="OPENDATA_STATE: last valid delivery per file (internal)."
+    )
+    schemas_dir: Path = Field(
+        PROJECT_ROOT / "schemas", description="OPENDATA_SCHEMAS: schemas and codelists."
+    )
+    base_url: str = Field(
+        "https://example.org/aneby/oppna-data/",
+        description="OPENDATA_BASE_URL: where published/ is served; the catalogue's IRIs.")
+    contact_email: str = Field(
+        "mailto:oppnadata@example.org",
+        description="OPENDATA_CONTACT: the catalogue's contact point (mailto: IRI).")
+    report_periods: str = Field(
+        "2019-2020,2019-2022",
+        description="OPENDATA_REPORT_PERIODS: follow-up report periods, e.g. 2019-2020,2021-2022.")
+    min_count: int = Field(
+        5, ge=1, description="OPENDATA_MIN_COUNT: key figures counting fewer persons are "
+        "suppressed.")
+    keep_releases: int = Field(
+        5, ge=1, description="OPENDATA_KEEP_RELEASES: how many releases to keep in releases/."
+    )
+
+    @property
+    def periods(self) -> list[tuple[int, int]]:
+        """'2019-2020,2019-2022' -> [(2019, 2020), (2019, 2022)]."""
+        found = []
+        for item in self.report_periods.split(","):
+            start, _, end = item.strip().partition("-")
+            found.append((int(start), int(end or start)))
+        return found
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = {
+            "raw_dir": os.environ.get("OPENDATA_RAW"),
+            "out_dir": os.environ.get("OPENDATA_OUT"),
+            "source": os.environ.get("OPENDATA_SOURCE"),
+            "reports_dir": os.environ.get("OPENDATA_REPORTS"),
+            "schemas_dir": os.environ.get("OPENDATA_SCHEMAS"),
+            "state_dir": os.environ.get("OPENDATA_STATE"),
+            "keep_releases": os.environ.get("OPENDATA_KEEP_RELEASES"),
+            "base_url": os.environ.get("OPENDATA_BASE_URL"),
+            "contact_email": os.environ.get("OPENDATA_CONTACT"),
+            "report_periods": os.environ.get("OPENDATA_REPORT_PERIODS"),
+            "min_count": os.environ.get("OPENDATA_MIN_COUNT"),
+        }
+        values = {k: v for k, v in env.items() if v is not None}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def configure_prefect_environment() -> None:
+    """Prefect's embedded default: temporary local server, SQLite, analytics off, home in the
+    project (or wherever PREFECT_HOME already points). Call before importing prefect."""
+    os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")

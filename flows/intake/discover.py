@@ -1,0 +1,160 @@
+"""Step 1: find the delivered files in raw/<year>/<department>/<report type>.<csv|xlsx|json>."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from flows.core.problems import Problem, problem
+from flows.core.register import Register
+
+DELIVERY_FORMATS = ("csv", "xlsx", "json")
+MAX_BYTES = int(os.environ.get("OPENDATA_MAX_FILE_MB", "200")) * 2**20
+
+
+def walk(root: Path) -> list[Path]:
+    """Every file below root, in order; symlinked folders are not followed (a symlinked file
+    is listed, and checked by the caller)."""
+    found = []
+    for folder, folders, files in os.walk(root, followlinks=False):
+        folders.sort()
+        found += [Path(folder) / name for name in files]
+    return sorted(p for p in found if p.is_file() or p.is_symlink())
+LAYOUT = "raw/<år>/<förvaltning>/<rapporttyp>.<csv|xlsx|json>"
+LAYOUT_EN = "raw/<year>/<department>/<report type>.<csv|xlsx|json>"
+
+
+class RawFile(BaseModel):
+    """A delivered report whose place says what it is."""
+
+    path: Path
+    name: str  # path relative to the raw root, as shown in every message
+    year: int | None
+    department: str | None
+    report_type: str
+    format: str
+
+
+class Discovery(BaseModel):
+    files: list[RawFile]
+    rejected: list[Problem]  # files that do not fit the layout, one problem each
+
+
+def is_ignored(path: Path) -> bool:
+    """Hidden files and READMEs are documentation, not deliveries."""
+    return path.name.startswith(".") or path.name.upper().startswith("README")
+
+
+def programme_years(register: Register) -> range:
+    rows = register.codelist_rows("malprogram")
+    header, first = rows[0], rows[1]
+    start = int(first[header.index("period_start")])
+    end = int(first[header.index("period_slut")])
+    return range(start, end + 1)
+
+
+def discover(raw_dir: Path, register: Register) -> Discovery:
+    raw_dir = Path(raw_dir)
+    files: list[RawFile] = []
+    rejected: list[Problem] = []
+    if not raw_dir.is_dir():
+        rejected.append(problem(
+            "bad-path", str(raw_dir),
+            f"Mappen {raw_dir} finns inte. Lägg rapporterna som {LAYOUT}.",
+            f"The folder {raw_dir} does not exist. Put the reports in {LAYOUT_EN}."))
+        return Discovery(files=files, rejected=rejected)
+    root = raw_dir.resolve()
+    for path in walk(raw_dir):
+        relative = path.relative_to(raw_dir)
+        if any(is_ignored(Path(part)) for part in relative.parts):
+            continue
+        try:
+            target, size = path.resolve(strict=True), path.stat().st_size
+        except (OSError, RuntimeError):  # a dangling link or a loop of links
+            rejected.append(problem(
+                "unsafe-path", relative.as_posix(),
+                "Filen är en trasig länk eller en länk i en slinga och läses inte. Lägg själva "
+                "filen i raw-mappen.",
+                "The file is a broken link or a link loop and is not read. Put the file itself "
+                "in the raw folder."))
+            continue
+        if not target.is_relative_to(root):
+            rejected.append(problem(
+                "unsafe-path", relative.as_posix(),
+                "Filen är en länk till något utanför raw-mappen och läses inte. Lägg själva "
+                "filen i raw-mappen.",
+                "The file is a link to something outside the raw folder and is not read. Put "
+                "the file itself in the raw folder."))
+            continue
+        if size > MAX_BYTES:
+            rejected.append(problem(
+                "file-too-large", relative.as_posix(),
+                f"Filen är större än {MAX_BYTES // 2**20} MB och läses inte. Dela upp den per "
+                "år eller förvaltning.",
+                f"The file is larger than {MAX_BYTES // 2**20} MB and is not read. Split it "
+                "by year or department.", value=size))
+            continue
+        found = classify(path, relative.as_posix(), register, strict_layout=True)
+        if isinstance(found, Problem):
+            rejected.append(found)
+        else:
+            files.append(found)
+    return Discovery(files=files, rejected=rejected)
+
+
+def classify(path: Path, name: str, register: Register, *, strict_layout: bool,
+             report_type: str | None = None, department: str | None = None,
+             year: int | None = None) -> RawFile | Problem:
+    """Work out what a file is from its place (year/department/type.ext), or from the overrides.
+
+    With strict_layout=False (a department checking a file before delivery) a file outside the
+    layout is accepted with the checks that need its year or department left out."""
+    parts = Path(name).parts
+    suffix = path.suffix.lower().lstrip(".")
+    departments = register.codes("forvaltningar")
+    years = programme_years(register)
+    types = register.report_types
+    in_layout = len(parts) >= 3 and parts[-3].isdigit() and len(parts[-3]) == 4
+
+    if strict_layout and (len(parts) != 3 or not in_layout):
+        return problem(
+            "bad-path", name,
+            f"Filen ligger inte enligt mönstret {LAYOUT}. Flytta den till rätt mapp, "
+            f"t.ex. raw/{years.start}/{departments[0]}/{types[0]}.csv.",
+            f"The file does not follow {LAYOUT_EN}. Move it to the right folder, "
+            f"e.g. raw/{years.start}/{departments[0]}/{types[0]}.csv.")
+    if suffix not in DELIVERY_FORMATS:
+        return problem(
+            "unsupported-format", name,
+            f"Filformatet .{suffix} stöds inte. Spara filen som CSV, Excel (.xlsx) eller JSON.",
+            f"The format .{suffix} is not supported. Save the file as CSV, Excel (.xlsx) or JSON.",
+            value=suffix)
+    if year is None and in_layout:
+        year = int(parts[-3])
+    if department is None and in_layout:
+        department = parts[-2]
+    report_type = report_type or path.stem.lower()
+
+    if report_type not in types:
+        return problem(
+            "unknown-report-type", name,
+            f"Okänd rapporttyp '{path.stem}'. Döp filen efter rapporttypen: {', '.join(types)}.",
+            f"Unknown report type '{path.stem}'. Name the file after its report type: "
+            f"{', '.join(types)}.", value=path.stem)
+    if department is not None and department not in departments:
+        return problem(
+            "unknown-department", name,
+            f"Okänd förvaltning '{department}'. Kända förvaltningar: {', '.join(departments)}.",
+            f"Unknown department '{department}'. Known departments: {', '.join(departments)}.",
+            value=department)
+    if year is not None and year not in years:
+        return problem(
+            "year-outside-programme", name,
+            f"Året {year} ligger utanför programperioden {years.start}–{years.stop - 1}. "
+            "Lägg filen i mappen för det år den avser.",
+            f"The year {year} is outside the programme period {years.start}–{years.stop - 1}. "
+            "Put the file in the folder of the year it refers to.", value=year)
+    return RawFile(path=path, name=name, year=year, department=department,
+                   report_type=report_type, format=suffix)

@@ -1,0 +1,135 @@
+"""The run summary: per delivered file, rows read = published + rejected, and every problem.
+Written under reports/ (internal: it may quote personal data), never under published/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from flows.checks.delivery import ValidatedFile
+from flows.core.problems import Problem
+from flows.intake.discover import Discovery
+from flows.outputs.release import Release, switch_latest
+
+
+class FileSummary(BaseModel):
+    path: str
+    report_type: str | None
+    department: str | None
+    year: int | None
+    rows_read: int
+    rows_published: int
+    rows_rejected: int
+    file_rejected: bool
+    rows_kept: int = 0  # rows of an earlier valid delivery still published (file_rejected)
+    kept_from: str | None = None
+    format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheet: str | None = None
+    problems: list[Problem]
+
+
+class RunSummary(BaseModel):
+    raw_dir: str
+    finished: str
+    published: bool
+    reason: str | None = None  # why nothing was published
+    unchanged_since: str | None = None  # nothing changed since this release: nothing redone
+    release: Release | None = None
+    files: list[FileSummary]
+    reference_problems: list[Problem] = []  # in the codelists maintained with the code
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_published(self) -> int:
+        return sum(f.rows_published for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for f in self.files for p in f.problems]
+
+
+def file_summaries(discovery: Discovery, results: list[ValidatedFile]) -> list[FileSummary]:
+    files = [FileSummary(path=r.file, report_type=r.report_type, department=r.department,
+                         year=r.year, rows_read=r.rows_read, rows_published=r.rows_published,
+                         rows_rejected=r.rows_rejected, file_rejected=r.file_rejected,
+                         rows_kept=len(r.kept), kept_from=r.kept_from, format=r.format,
+                         encoding=r.encoding, delimiter=r.delimiter, sheet=r.sheet,
+                         problems=r.problems) for r in results]
+    files += [FileSummary(path=p.file, report_type=None, department=None, year=None,
+                          rows_read=0, rows_published=0, rows_rejected=0, file_rejected=True,
+                          problems=[p]) for p in discovery.rejected]
+    return sorted(files, key=lambda f: f.path)
+
+
+def write_run_summary(summary: RunSummary, reports_dir: Path) -> Path:
+    """reports/<time>/summary.json and one readable report per department; reports/latest
+    points at the newest run."""
+    reports_dir = Path(reports_dir)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    folder = reports_dir / stamp
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "summary.json").write_text(
+        json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8")
+    if summary.reference_problems:
+        (folder / "kodlistor.md").write_text(reference_report(summary), encoding="utf-8")
+    for department, text in department_summaries(summary).items():
+        (folder / f"{department}.md").write_text(text, encoding="utf-8")
+    switch_latest(reports_dir, folder)
+    return folder
+
+
+def kept_note(file: FileSummary) -> str:
+    return (f"{file.path}: leveransen avvisades; {file.rows_kept} rader från den senaste giltiga "
+            f"leveransen (release {file.kept_from}) publiceras tills en giltig ersättning kommer. / "
+            f"The delivery was rejected; {file.rows_kept} rows of the last valid delivery "
+            f"(release {file.kept_from}) stay published until a valid replacement arrives.")
+
+
+def department_summaries(summary: RunSummary) -> dict[str, str]:
+    """One Markdown report per department (files outside the layout under 'okand')."""
+    by_department: dict[str, list[FileSummary]] = defaultdict(list)
+    for file in summary.files:
+        by_department[file.department or "okand"].append(file)
+    reports = {}
+    for department, files in sorted(by_department.items()):
+        lines = [f"# Valideringsrapport / Validation report: {department}", "",
+                 f"Körning / Run: {summary.finished}", "",
+                 "| Fil / File | Lästa / Read | Publicerade / Published | Avvisade / Rejected |",
+                 "|---|---:|---:|---:|"]
+        lines += [f"| {f.path} | {f.rows_read} | {f.rows_published} | {f.rows_rejected} |"
+                  for f in files]
+        lines += ["", *(kept_note(f) for f in files if f.kept_from)]
+        for file in files:
+            if not file.problems:
+                continue
+            lines += ["", f"## {file.path}", ""]
+            for p in file.problems:
+                where = f"rad {p.row}" if p.row is not None else "hela filen"
+                column = f", kolumn {p.field}" if p.field else ""
+                lines.append(f"- **{p.type}** ({where}{column}): {p.message_sv}  \n"
+                             f"  _{p.message_en}_")
+        reports[department] = "\n".join(lines) + "\n"
+    return reports
+
+
+def reference_report(summary: RunSummary) -> str:
+    lines = ["# Kodlistor och Agenda 2030-koppling / codelists and Agenda 2030 mapping", ""]
+    for p in summary.reference_problems:
+        where = f"rad {p.row}" if p.row is not None else "hela filen"
+        lines.append(f"- **{p.type}** ({p.severity}, {p.file}, {where}): {p.message_sv}  \n"
+                     f"  _{p.message_en}_")
+    return "\n".join(lines) + "\n"
