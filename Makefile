@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench serve lint lock clean setup browser
+.PHONY: run test bench bench-flow serve lint lock clean setup browser
 
 setup: $(STAMP)
 
@@ -45,9 +45,17 @@ browser:
 	    chromium chromium-driver >/dev/null) || echo "Chromium could not be installed: browser tests will skip"; \
 	else echo "Chromium is not installed and cannot be installed here: browser tests will skip"; fi
 
-## Side-by-side benchmark: frictionless, our validator and a bare pyarrow read (not part of test).
+## Benchmarks (not part of test; see benchmarks/README.md). bench: the validator side by side
+## (frictionless, ours, a bare pyarrow read), then the whole publish flow; bench-flow: the flow only.
+## The flow at 10M rows may take minutes per run: fewer rounds with BENCH_FLOW="--repeat 1".
+BENCH_FLOW ?=
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --sizes 1000000 10000000 --repeat 5
+	$(MAKE) --no-print-directory bench-flow
+
+bench-flow: $(STAMP)
+	$(BIN)/python benchmarks/flow.py --sizes 1000000 10000000 --repeat 3 \
+	  --json benchmarks/data/flow.json $(BENCH_FLOW)
 
 lint: $(STAMP)
 	$(BIN)/ruff check flows tests
