@@ -69,7 +69,7 @@ def run(
         raise typer.Exit(2)
     configure_prefect_environment()
     from flows.core import progress
-    from flows.outputs.run_summary import kept_note
+    from flows.outputs.run_summary import collapsed, kept_note
     from flows.pipeline import publish_open_data
 
     with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
@@ -117,10 +117,10 @@ def run(
     for file in summary.files:
         if file.kept_from:
             errors.print(f"[yellow]{kept_note(file)}[/yellow]", highlight=False)
-    for p in summary.reference_problems:
-        colour = "yellow" if p.severity == "warning" else "red"
-        errors.print(f"[{colour}]{p.severity} {p.type}[/{colour}] {p.file}: {p.message_sv}",
-                     highlight=False)
+    codelists = settings.reports_dir / "latest" / "kodlistor.md"
+    for severity, line in collapsed(summary.reference_problems, str(codelists)):
+        colour = "yellow" if severity == "warning" else "red"
+        errors.print(f"[{colour}]{line}[/{colour}]", highlight=False)
     if not summary.published:
         errors.print(f"[red]Ingen release publicerades / nothing was published:[/red] "
                      f"{summary.reason}")

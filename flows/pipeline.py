@@ -20,6 +20,8 @@ from prefect.tasks import exponential_backoff
 from flows.checks.delivery import ValidatedFile, check_file
 from flows.checks.earlier import keep_earlier_deliveries, save_accepted
 from flows.checks.keys import merge_duplicates
+from flows.checks.spans import Plan, SpanFindings, check_span, combine_spans, plan_delivery
+from flows.checks.store import VerdictStore, fresh_folder
 from flows.core import progress
 from flows.core.fingerprint import context_hash, file_hash, inputs_hash, validation_key
 from flows.core.problems import Problem
@@ -28,9 +30,17 @@ from flows.core.settings import Settings
 from flows.intake.discover import Discovery, RawFile, discover
 from flows.intake.sources import Pulled, SourceError, is_transient, pull
 from flows.lock import RunInProgress, run_lock
-from flows.outputs.release import PublishError, Release, current_release, read_package, write_release
+from flows.outputs.release import (
+    PublishError,
+    Release,
+    current_release,
+    read_package,
+    reusable,
+    write_release,
+)
 from flows.outputs.run_summary import RunSummary, department_summaries, file_summaries, write_run_summary
-from flows.tables.build import build_tables, read_codelists
+from flows.tables.codelists import read_codelists
+from flows.tables.datasets import Built, build_tables
 
 
 @task(cache_policy=NO_CACHE)
@@ -68,29 +78,77 @@ def check_reference_data(schemas_dir: Path) -> tuple[dict[str, pd.DataFrame], li
     return read_codelists(load_register(schemas_dir))
 
 
-def _validation_cache_key(context: Any, parameters: dict[str, Any]) -> str:
-    return validation_key(parameters["raw"].name, parameters["digest"], parameters["context"])
-
-
-@task(cache_key_fn=_validation_cache_key, persist_result=True,
-      task_run_name="validate-{raw.name}")
-def validate_delivery(raw: RawFile, schemas_dir: Path, context: str, digest: str
-                    ) -> ValidatedFile:
-    """Read and validate one file; cached by the file's content (`digest`), schemas and
-    code."""
-    result = check_file(raw, load_register(schemas_dir))
+@task(cache_policy=NO_CACHE, task_run_name="validate-{raw.name}")
+def validate_delivery(raw: RawFile, schemas_dir: Path, store_dir: Path, key: str,
+                      refresh: bool = False, split_bytes: int = 2**62) -> ValidatedFile | Plan:
+    """Read and validate one file - or take its verdict from the store, where a file with
+    the same name, bytes, schemas and code left it (`key`). A CSV larger than `split_bytes`
+    comes back as a plan: its spans are checked as tasks of their own."""
+    store = VerdictStore(store_dir)
+    result = None if refresh else store.load(key)
+    if result is not None:
+        return result
+    register = load_register(schemas_dir)
+    result = plan_delivery(raw, register, split_bytes)
+    if isinstance(result, Plan):
+        return result
+    if result is None:
+        result = check_file(raw, register, into=store.rows(key))
+    store.save(key, result)
     progress.report("validated", raw.name)
     return result
 
 
+@task(cache_policy=NO_CACHE, task_run_name="validate-{plan.raw.name}-{index}")
+def validate_span(plan: Plan, index: int, schemas_dir: Path, part: Path) -> SpanFindings:
+    """One span of a large delivery (on Dask: on a worker)."""
+    return check_span(plan, index, load_register(schemas_dir), part)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="combine-{plan.raw.name}")
+def combine_delivery(plan: Plan, findings: list[SpanFindings], schemas_dir: Path,
+                     store_dir: Path, key: str) -> ValidatedFile:
+    """A large delivery's verdict from its spans, kept in the store."""
+    store = VerdictStore(store_dir)
+    result = combine_spans(plan, findings, load_register(schemas_dir), store.rows(key))
+    store.save(key, result)
+    progress.report("validated", plan.raw.name)
+    return result
+
+
+def validate_deliveries(files: list[RawFile], keys: list[str], schemas_dir: Path,
+                        store: Path, full: bool, split_bytes: int) -> list[ValidatedFile]:
+    """Every file's verdict; the spans of every large file are submitted at once, so they
+    are checked side by side."""
+    results = [future.result() for future in validate_delivery.map(
+        files, unmapped(schemas_dir), unmapped(store), keys, unmapped(full),
+        unmapped(split_bytes))]
+    spans = {index: validate_span.map(unmapped(plan), range(len(plan.spans)),
+                                      unmapped(schemas_dir),
+                                      [store / f"{keys[index]}.part{n}.parquet"
+                                       for n in range(len(plan.spans))])
+             for index, plan in enumerate(results) if isinstance(plan, Plan)}
+    for index, futures in spans.items():
+        results[index] = combine_delivery(results[index], [f.result() for f in futures],
+                                          schemas_dir, store, keys[index])
+    return results
+
+
 @task(cache_policy=NO_CACHE)
 def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, state_dir: Path,
-                           codelists: dict[str, pd.DataFrame]
-                           ) -> tuple[list[ValidatedFile], dict[str, pd.DataFrame]]:
-    """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables."""
+                           codelists: dict[str, pd.DataFrame], context: str,
+                           keys: dict[str, str], out_dir: Path, full: bool
+                           ) -> tuple[list[ValidatedFile], dict[str, Built]]:
+    """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables:
+    each built only when its inputs changed since the latest release (unless full)."""
     register = load_register(schemas_dir)
-    merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, register), register)
-    return merged, build_tables(merged, register, codelists=codelists)
+    work = fresh_folder(Path(state_dir) / "work")
+    merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, register, work),
+                              register, work)
+    return merged, build_tables(
+        merged, register, context=context, min_count=Settings.from_env().min_count,
+        codelists=codelists, work=work, keys=keys,
+        reusable=None if full else reusable(current_release(out_dir)))
 
 
 @task(cache_policy=NO_CACHE)
@@ -101,7 +159,7 @@ def unchanged_since(out_dir: Path, inputs: str) -> str | None:
 
 
 @task(cache_policy=NO_CACHE)
-def publish_release(tables: dict[str, pd.DataFrame], out_dir: Path, schemas_dir: Path,
+def publish_release(tables: dict[str, Built], out_dir: Path, schemas_dir: Path,
                     keep: int, inputs: str, full: bool = False) -> Release | str:
     """The release, or why it did not validate (latest is then left as it was)."""
     try:
@@ -205,11 +263,14 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
                           files=[], finished=_now())
     # part of the inputs: checked when they change
     codelists, reference = check_reference_data(schemas_dir)
-    validate = validate_delivery.with_options(refresh_cache=True) if full else validate_delivery
-    results = [future.result() for future in
-               validate.map(found.files, unmapped(schemas_dir), unmapped(context),
-                            [digests[f.name] for f in found.files])]
-    merged, tables = build_published_tables(results, schemas_dir, state_dir, codelists)
+    keys = [validation_key(f.name, digests[f.name], context) for f in found.files]
+    store = Path(state_dir) / "verdicts"
+    results = validate_deliveries(found.files, keys, schemas_dir, store, full,
+                                  settings.split_mb * 2**20)
+    VerdictStore(store).prune(set(keys))
+    merged, tables = build_published_tables(
+        results, schemas_dir, state_dir, codelists, context,
+        {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, full)
     files = file_summaries(found, merged)
     reason, release = None, None
     if any(p.severity == "error" for p in reference):

@@ -36,7 +36,7 @@ def validated(raw: Path, register) -> list:
 def publish_raw(raw: Path, out: Path, register):
     """A release from a raw tree, as the flow builds it, without Prefect."""
     from flows.outputs.release import write_release
-    from flows.tables.build import build_tables
+    from flows.tables.datasets import build_tables
 
     return write_release(build_tables(validated(raw, register), register), register, out)
 
@@ -83,3 +83,17 @@ def deliver(tmp_path: Path):
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+def written(frame, folder: Path, dataset_id: str = "t") -> dict[str, bytes]:
+    """What the release writers make of a small frame: format -> bytes (Excel CSV, XLSX...)."""
+    import pyarrow as pa
+
+    from flows.outputs.writers import write_dataset
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = table.cast(pa.schema([(f.name, pa.string() if pa.types.is_large_string(f.type)
+                                   else f.type) for f in table.schema]))
+    files = write_dataset(table.to_batches(), folder, dataset_id, table.num_rows,
+                          schema=table.schema)
+    return {f.format: (folder / f.path).read_bytes() for f in files}

@@ -3,7 +3,7 @@ import pytest
 
 from flows.checks.sdg import explain_target, parse_targets, targets_by_goal
 from flows.tables.agenda2030 import check_mapping, key_figure_trends, links, overview
-from flows.tables.build import read_codelists, to_frame
+from flows.tables.codelists import read_codelists, to_frame
 
 
 @pytest.fixture(scope="module")

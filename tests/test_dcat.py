@@ -10,7 +10,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF
 
 from flows.core.settings import Settings
 from flows.outputs.release import write_release
-from flows.tables.build import build_tables
+from flows.tables.datasets import build_tables
 
 from conftest import SHARED
 

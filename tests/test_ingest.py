@@ -18,10 +18,10 @@ def test_csv_rows_keep_the_line_numbers_the_department_sees(tmp_path):
     path.write_text('a,b\n1,"two\nlines"\n\n3,4\n\n\n', encoding="utf-8")
     table = read_delivery(raw(path))
     assert table.header == ["a", "b"]
-    assert table.rows == [["1", "two\nlines"], [], ["3", "4"], [], []]
-    # the quoted value spans lines 2-3; blank lines are rows too (reported later, as
-    # Frictionless does), the final newline is not
-    assert table.row_numbers == [2, 4, 5, 6, 7]
+    # the quoted value spans lines 2-3; blank lines are rows too (of empty cells, reported
+    # later as blank rows, as Frictionless does), the final newline is not
+    assert table.rows() == [(2, ["1", "two\nlines"]), (4, ["", ""]), (5, ["3", "4"]),
+                            (6, ["", ""]), (7, ["", ""])]
 
 
 def test_csv_semicolon_and_windows_1252_are_read(tmp_path):
@@ -29,7 +29,7 @@ def test_csv_semicolon_and_windows_1252_are_read(tmp_path):
     path.write_bytes("verksamhet;budget\nÄldreomsorg;12\n".encode("cp1252"))
     table = read_delivery(raw(path))
     assert table.header == ["verksamhet", "budget"]
-    assert table.rows == [["Äldreomsorg", "12"]]
+    assert table.rows() == [(2, ["Äldreomsorg", "12"])]
 
 
 def test_utf8_bom_is_not_part_of_the_first_label(tmp_path):
@@ -50,8 +50,7 @@ def test_xlsx_sheet_named_after_the_report_type_with_excel_types(tmp_path):
     book.save(path)
     table = read_delivery(raw(path))
     assert table.header == ["verksamhet", "budget_tkr", "datum"]
-    assert table.rows == [["Hemtjänst", 1200, dt.date(2020, 3, 31)]]
-    assert table.row_numbers == [2]
+    assert table.rows() == [(2, ["Hemtjänst", 1200, dt.date(2020, 3, 31)])]
 
 
 def test_json_records(tmp_path):
@@ -59,8 +58,7 @@ def test_json_records(tmp_path):
     path.write_text(json.dumps([{"a": 1, "b": None}, {"b": 2, "c": "x"}]), encoding="utf-8")
     table = read_delivery(raw(path, "nyckeltal"))
     assert table.header == ["a", "b", "c"]
-    assert table.rows == [[1, None, None], [None, 2, "x"]]
-    assert table.row_numbers == [1, 2]
+    assert table.rows() == [(1, [1, None, None]), (2, [None, 2, "x"])]
 
 
 def test_unreadable_files_are_one_problem_not_a_crash(tmp_path):

@@ -1,6 +1,7 @@
 """Operating the flow: one run at a time, only what changed is redone, and the same flow on a
 Dask cluster through prefect-dask."""
 
+import json
 import threading
 
 import pytest
@@ -82,3 +83,44 @@ def test_the_flow_runs_on_a_local_dask_cluster(tmp_path, raw_copy):
     assert state.is_completed(), state.message
     assert summary.published and summary.rows_rejected == 0
     assert (tmp_path / "published" / "latest" / "datapackage.json").is_file()
+
+
+def test_a_large_delivery_is_checked_in_spans_on_dask_workers_as_on_threads(
+        tmp_path, raw_copy, monkeypatch):
+    """A delivery over OPENDATA_SPLIT_MB is checked span by span, each span a task: on a
+    LocalCluster of two worker processes the release is the threads runner's, byte for byte."""
+    from prefect.client.orchestration import get_client
+    from prefect_dask import DaskTaskRunner
+
+    from flows.pipeline import publish_open_data
+
+    from test_spans import national
+
+    folder = raw_copy / "2020" / "kommunledning"
+    for other in folder.glob("nyckeltal.*"):
+        other.unlink()
+    (folder / "nyckeltal.csv").write_text(national(60_000), encoding="utf-8")
+    monkeypatch.setenv("OPENDATA_SPLIT_MB", "1")
+    releases = {}
+    for name, runner in (("threads", None), ("dask", DaskTaskRunner(cluster_kwargs={
+            "n_workers": 2, "threads_per_worker": 1, "processes": True}))):
+        flow = publish_open_data if runner is None else publish_open_data.with_options(
+            task_runner=runner)
+        state = flow(raw_dir=raw_copy, out_dir=tmp_path / name / "published",
+                     reports_dir=tmp_path / name / "reports", state_dir=tmp_path / name / "state",
+                     return_state=True)
+        assert state.is_completed(), state.message
+        with get_client(sync_client=True) as client:
+            names = {run.name for run in client.read_task_runs() if run.flow_run_id ==
+                     state.state_details.flow_run_id}
+        assert {n for n in names if n.startswith("validate-2020/kommunledning/nyckeltal.csv-")}
+        releases[name] = state.result().release.path
+    for csv in sorted(releases["threads"].glob("*/*.csv")):
+        assert csv.read_bytes() == (releases["dask"] / csv.relative_to(
+            releases["threads"])).read_bytes(), csv.name
+    files = [json.loads((tmp_path / n / "reports" / "latest" / "summary.json").read_text(
+        "utf-8"))["files"] for n in releases]
+    assert files[0] == files[1]
+    [big] = [f for f in files[0] if f["path"] == "2020/kommunledning/nyckeltal.csv"]
+    assert big["rows_rejected"] and big["rows_read"] == big["rows_published"] + big[
+        "rows_rejected"]

@@ -13,11 +13,10 @@ from openpyxl import load_workbook
 from flows.checks.delivery import check_file
 from flows.checks.privacy import find_personal, luhn_ok
 from flows.intake.discover import discover
-from flows.outputs.formats import csv_bytes, excel_csv_bytes, neutralised, xlsx_bytes
 from flows.outputs.release import write_release
-from flows.tables.build import build_tables
+from flows.tables.datasets import build_tables
 
-from conftest import RAW, validated
+from conftest import RAW, validated, written
 
 SEEDED = {
     "personnummer": "811218-9876",
@@ -49,18 +48,18 @@ def test_luhn():
     assert luhn_ok("8112189876") and not luhn_ok("8112189875")
 
 
-def test_formula_cells_are_neutralised_and_numbers_stay_numbers():
+def test_formula_cells_are_neutralised_and_numbers_stay_numbers(tmp_path):
     frame = pd.DataFrame({"text": pd.Series(["=1+1", "+46", "-x", "@SUM(A1)", "\tx", "ok"],
                                             dtype="string"),
                           "number": pd.Series([-1.5, 2.0, -3.0, 0.0, 1.0, 5.0], dtype="Float64")})
-    assert neutralised(-1.5) == -1.5 and neutralised("ok") == "ok"
-    plain = pd.read_csv(io.BytesIO(csv_bytes(frame)), dtype=str)
+    files = written(frame, tmp_path)
+    plain = pd.read_csv(io.BytesIO(files["csv"]), dtype=str)
     assert list(plain.text) == ["'=1+1", "'+46", "'-x", "'@SUM(A1)", "'\tx", "ok"]
     assert list(plain.number) == ["-1.5", "2", "-3", "0", "1", "5"]
-    excel = pd.read_csv(io.BytesIO(excel_csv_bytes(frame)), sep=";", dtype=str,
+    excel = pd.read_csv(io.BytesIO(files["excel-csv"]), sep=";", dtype=str,
                         encoding="utf-8-sig")
     assert excel.text[0] == "'=1+1" and excel.number[0] == "-1,5"
-    sheet = load_workbook(io.BytesIO(xlsx_bytes(frame, "t"))).active
+    sheet = load_workbook(io.BytesIO(files["xlsx"])).active
     assert sheet["A2"].value == "'=1+1" and sheet["A2"].data_type == "s"
     assert sheet["B2"].value == -1.5 and sheet["B2"].data_type == "n"
 

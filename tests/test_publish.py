@@ -8,19 +8,20 @@ import pandas as pd
 import pytest
 from frictionless import Package
 
-from flows.outputs.formats import csv_bytes, json_bytes
 from flows.outputs.release import PublishError, write_release
-from flows.tables.build import build_tables
+from flows.tables.datasets import build_tables
+
+from conftest import written
 
 
-def test_csv_is_rfc4180_with_iso_dates_and_point_decimals():
+def test_csv_is_rfc4180_with_iso_dates_and_point_decimals(tmp_path):
     table = pd.DataFrame({
         "text": pd.Series(['has "quotes", commas', None], dtype="string"),
         "number": pd.Series([1.5, 2.0], dtype="Float64"),
         "count": pd.Series([3, None], dtype="Int64"),
         "date": [dt.date(2020, 3, 31), None],
     })
-    data = csv_bytes(table)
+    data = written(table, tmp_path)["csv"]
     assert data == (b'text,number,count,date\r\n"has ""quotes"", commas",1.5,3,2020-03-31\r\n'
                     b",2,,\r\n")
     assert list(csv.reader(io.StringIO(data.decode()))) == [
@@ -28,10 +29,10 @@ def test_csv_is_rfc4180_with_iso_dates_and_point_decimals():
         ["", "2", "", ""]]
 
 
-def test_json_has_typed_values_and_nulls():
+def test_json_has_typed_values_and_nulls(tmp_path):
     table = pd.DataFrame({"a": pd.Series([1.5, None], dtype="Float64"),
                           "d": [dt.date(2020, 1, 2), None]})
-    assert json.loads(json_bytes(table)) == [{"a": 1.5, "d": "2020-01-02"},
+    assert json.loads(written(table, tmp_path)["json"]) == [{"a": 1.5, "d": "2020-01-02"},
                                              {"a": None, "d": None}]
 
 
@@ -59,8 +60,9 @@ def test_a_release_that_does_not_validate_leaves_latest_as_it_was(tmp_path, regi
     tables = build_tables([], register)
     first = write_release(tables, register, out)
     broken = dict(tables)
-    broken["forvaltningar"] = pd.DataFrame({"forvaltning_id": ["a", "a"], "namn": ["x", "y"],
-                                            "namn_en": ["x", "y"]})  # duplicate primary key
+    broken["forvaltningar"] = tables["forvaltningar"].replaced(pd.DataFrame(
+        {"forvaltning_id": ["a", "a"], "namn": ["x", "y"], "namn_en": ["x", "y"]},
+        dtype="string"))  # duplicate primary key
     with pytest.raises(PublishError) as raised:
         write_release(broken, register, out)
     assert any("primary-key" in str(error) for error in raised.value.errors)
@@ -91,12 +93,12 @@ def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, re
     tables = build_tables([], register)
     write_release(tables, register, tmp_path)
     changed = dict(tables)
-    frame = tables["forvaltningar"].copy()
+    frame = tables["forvaltningar"].frame().copy()
     frame.loc[frame.forvaltning_id == "social", "namn"] = "Omsorgsförvaltningen"
     frame = frame[frame.forvaltning_id != "kommunledning"]
     frame = pd.concat([frame, pd.DataFrame({"forvaltning_id": ["kultur"], "namn": ["K"],
                                             "namn_en": ["C"]})], ignore_index=True)
-    changed["forvaltningar"] = frame.astype("string")
+    changed["forvaltningar"] = tables["forvaltningar"].replaced(frame.astype("string"))
     # keep the package valid: nothing else refers to kommunledning in an empty release
     second = write_release(changed, register, tmp_path)
     changes = json.loads((second.path / "changes.json").read_text(encoding="utf-8"))
@@ -118,7 +120,7 @@ def test_killing_a_publish_midway_leaves_latest_complete_and_unchanged(tmp_path,
     out = tmp_path / "out"
     first = write_release(build_tables([], register), register, out)
     code = ("from flows.core.register import load_register\nfrom flows.outputs.release import write_release\n"
-            "from flows.tables.build import build_tables\nc = load_register()\n"
+            "from flows.tables.datasets import build_tables\nc = load_register()\n"
             f"write_release(build_tables([], c), c, {str(out)!r})\n")
     midway = 0
     for delay in (0.0, 0.05, 0.2, 0.5):

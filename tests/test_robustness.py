@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from flows.checks.delivery import check_file
 from flows.intake.discover import RawFile
-from flows.tables.build import build_tables
+from flows.tables.datasets import build_tables
 
 from conftest import RAW, validated
 

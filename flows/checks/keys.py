@@ -1,54 +1,109 @@
 """Keys across files: a primary key must be unique in the whole dataset, not only within one
-delivered file. The first delivery (in file order) keeps a key; rows kept from an earlier valid
-delivery hold their keys before any new one."""
+delivered file. Rows kept from an earlier valid delivery hold their keys first; then the first
+delivery (in file order) keeps a key and later rows with it are rejected. A strict report type
+that loses a row this way waits whole.
+
+The check runs on the 64-bit key hashes each verdict stores with its accepted rows (`_key`):
+a sort finds the hashes seen twice, and only those few rows are compared by their values."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flows.checks.delivery import ROW, ValidatedFile, hold_strict_file
-from flows.core.problems import problem
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from flows.checks.fastcheck.keys import _later_repeats
+from flows.checks.verdict import KEY, ROW, ValidatedFile, hold_strict_file
+from flows.core.problems import Problem, problem
 from flows.core.register import Register
 
 
-def merge_duplicates(results: list[ValidatedFile], register: Register) -> list[ValidatedFile]:
-    """Primary keys must be unique across all files of a report type, not only within one.
-    Rows kept from an earlier valid delivery hold their keys first; then the first delivery
-    (in file order) keeps a key and later rows with it are rejected. A strict report type
-    that loses a row this way waits whole."""
-    seen: dict[tuple[str, tuple[Any, ...]], str] = {}
+def merge_duplicates(results: list[ValidatedFile], register: Register,
+                     work: Path | None = None) -> list[ValidatedFile]:
+    """`work`: where a verdict whose stored rows lose some writes the rest (else memory)."""
     ordered = sorted(results, key=lambda r: r.file)
-    for result in ordered:
-        if result.kept:
-            key_fields = list(register.schema(result.report_type).primary_key)
-            for record in result.kept:
-                key = (result.report_type, tuple(record[name] for name in key_fields))
-                seen.setdefault(key, f"{result.file} (release {result.kept_from})")
-    merged: list[ValidatedFile] = []
-    for result in ordered:
-        if not result.records:
-            merged.append(result)
+    merged = {id(r): r for r in ordered}
+    for report_type in sorted({r.report_type for r in ordered} & set(register.report_types)):
+        mine = [r for r in ordered if r.report_type == report_type]
+        key = list(register.schema(report_type).primary_key)
+        if not key:
             continue
-        key_fields = list(register.schema(result.report_type).primary_key)
-        kept, rejected, problems = [], list(result.rejected_rows), list(result.problems)
-        for record in result.records:
-            key = (result.report_type, tuple(record[name] for name in key_fields))
-            first = seen.setdefault(key, result.file)
-            if first == result.file:
-                kept.append(record)
-                continue
-            shown = ", ".join(f"{n}={record[n]}" for n in key_fields)
-            problems.append(problem(
-                "primary-key", result.file,
-                f"Nyckeln ({shown}) finns redan i {first}. Varje rad får bara lämnas av en fil: "
-                "ta bort dubbletten i den ena filen.",
-                f"The key ({shown}) is already delivered in {first}. Each row may come from one "
-                "file only: remove the duplicate from one of them.",
-                row=record[ROW], field=",".join(key_fields), value=shown))
-            rejected.append(record[ROW])
-        updated = result.model_copy(update={
-            "records": kept, "rejected_rows": sorted(rejected), "problems": problems})
-        if register.datasets[result.report_type].strict and len(kept) < len(result.records):
-            updated = hold_strict_file(updated)
-        merged.append(updated)
-    return merged
+        for identity, rejected in _repeats(mine, key).items():
+            merged[identity] = _reject(merged[identity], rejected, key,
+                                       register.datasets[report_type].strict, work)
+    return [merged[id(r)] for r in ordered]
+
+
+def _sources(results: list[ValidatedFile]) -> list[tuple[ValidatedFile, str, str]]:
+    """(verdict, which rows: kept or accepted, the name shown for them), in the order that
+    gives a key to its first holder: earlier deliveries first, then file order."""
+    kept = [(r, "kept", f"{r.file} (release {r.kept_from})") for r in results if r.rows_kept]
+    return kept + [(r, "accepted", r.file) for r in results if r.rows_published]
+
+
+def _column(result: ValidatedFile, which: str, names: list[str]) -> pa.Table:
+    table = result._tables.get(which)
+    if table is not None:
+        return table.select(names)
+    return pq.read_table(getattr(result, which), columns=names)
+
+
+def _repeats(results: list[ValidatedFile], key: list[str]
+             ) -> dict[int, list[tuple[int, str, dict[str, Any]]]]:
+    """Per verdict (by id), its accepted rows whose key an earlier source holds: (row, first holder,
+    key values)."""
+    sources = _sources(results)
+    if len(sources) < 2:
+        return {}
+    hashes = [_column(r, which, [KEY])[KEY].to_numpy() for r, which, _ in sources]
+    everything = np.concatenate(hashes)
+    twice = everything[_later_repeats(everything)]
+    if not len(twice):
+        return {}
+    candidates = np.isin(everything, twice)
+    seen: dict[tuple, str] = {}
+    found: dict[int, list[tuple[int, str, dict[str, Any]]]] = {}
+    start = 0
+    for index, (result, which, name) in enumerate(sources):
+        mine = np.flatnonzero(candidates[start:start + len(hashes[index])])
+        start += len(hashes[index])
+        if not len(mine):
+            continue
+        rows = _column(result, which, [*key, ROW]).take(pa.array(mine)).to_pylist()
+        for row in rows:
+            values = tuple(row[n] for n in key)
+            first = seen.setdefault(values, name)
+            if first != name and which == "accepted":
+                found.setdefault(id(result), []).append((row[ROW], first, row))
+    return found
+
+
+def _reject(result: ValidatedFile, rejected: list[tuple[int, str, dict[str, Any]]],
+            key: list[str], strict: bool, work: Path | None) -> ValidatedFile:
+    problems: list[Problem] = []
+    for row, first, values in rejected:
+        shown = ", ".join(f"{n}={values[n]}" for n in key)
+        problems.append(problem(
+            "primary-key", result.file,
+            f"Nyckeln ({shown}) finns redan i {first}. Varje rad får bara lämnas av en fil: "
+            "ta bort dubbletten i den ena filen.",
+            f"The key ({shown}) is already delivered in {first}. Each row may come from one "
+            "file only: remove the duplicate from one of them.",
+            row=row, field=",".join(key), value=shown))
+    lines = pa.array(sorted(row for row, _, _ in rejected), pa.int64())
+    table = result.accepted_table()
+    kept = table.filter(pc.invert(pc.is_in(table[ROW], value_set=lines)))
+    target = None if work is None else Path(work) / "merged" / f"{result.file}.parquet"
+    if target is not None:  # the verdict's own rows stay as they are: it is reused later
+        target.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(kept, target, compression="zstd")
+    updated = result.copy_with(
+        rows_published=kept.num_rows, accepted=target,
+        rejected_rows=sorted(set(result.rejected_rows) | set(lines.to_pylist())),
+        problems=result.problems + problems).with_tables(
+        accepted=kept if target is None else None)
+    return hold_strict_file(updated) if strict else updated

@@ -46,9 +46,11 @@ class DatasetSpec(BaseModel):
     description: Text
     department_field: str | None = None
     year_field: str | None = None
+    municipality_field: str | None = None  # the portal and reports show this municipality's rows
     rules: list[Rule] = []
     published: bool = True  # False: reference data used by the flow, not a dataset of its own
     strict: bool = False  # True: one bad row holds the whole file (published whole or not at all)
+    sources: list[str] = []  # derived: the datasets it is computed from
 
     model_config = {"extra": "forbid"}
 
@@ -89,7 +91,8 @@ class Register(BaseModel):
         return folder / f"{dataset_id}.schema.yaml"
 
     def schema(self, dataset_id: str) -> Schema:
-        return Schema.from_descriptor(self.schema_descriptor(dataset_id))
+        """The dataset's Table Schema (shared: copy it through its descriptor to change it)."""
+        return _schema(self.schema_path(dataset_id), published=False)
 
     def schema_descriptor(self, dataset_id: str) -> dict[str, Any]:
         return _read_yaml(self.schema_path(dataset_id))
@@ -102,7 +105,7 @@ class Register(BaseModel):
         return descriptor
 
     def published_schema(self, dataset_id: str) -> Schema:
-        return Schema.from_descriptor(self.published_descriptor(dataset_id))
+        return _schema(self.schema_path(dataset_id), published=True)
 
     def codelist_rows(self, dataset_id: str) -> list[list[str]]:
         """The codelist CSV as header + rows of strings."""
@@ -121,6 +124,15 @@ class Register(BaseModel):
         header, *rows = self.codelist_rows(dataset_id)
         index = header.index(field) if field else 0
         return [row[index] for row in rows]
+
+
+@cache
+def _schema(path: Path, published: bool) -> Schema:
+    """A Table Schema read once (Frictionless takes tens of milliseconds to build one)."""
+    descriptor = dict(_read_yaml(path))
+    if published:
+        descriptor["fields"] = [f for f in descriptor["fields"] if f.get("published", True)]
+    return Schema.from_descriptor(descriptor)
 
 
 @cache

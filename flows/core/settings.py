@@ -42,6 +42,9 @@ class Settings(BaseModel):
     min_count: int = Field(
         5, ge=1, description="OPENDATA_MIN_COUNT: key figures counting fewer persons are "
         "suppressed.")
+    split_mb: int = Field(
+        32, ge=1, description="OPENDATA_SPLIT_MB: a CSV delivery larger than this is checked in "
+        "spans of this size, each a task of its own (on Dask, on the workers).")
     keep_releases: int = Field(
         5, ge=1, description="OPENDATA_KEEP_RELEASES: how many releases to keep in releases/."
     )
@@ -69,6 +72,7 @@ class Settings(BaseModel):
             "contact_email": os.environ.get("OPENDATA_CONTACT"),
             "report_periods": os.environ.get("OPENDATA_REPORT_PERIODS"),
             "min_count": os.environ.get("OPENDATA_MIN_COUNT"),
+            "split_mb": os.environ.get("OPENDATA_SPLIT_MB"),
         }
         values = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -1,13 +1,24 @@
-"""What Swedish spreadsheets write, made readable for the schema before Frictionless checks it:
-decimal comma, space or no-break space as thousands separator, the Unicode minus, Excel's date
-serials and midnight timestamps. A value that is not recognised is left exactly as delivered,
-so Frictionless reports it with the department's own text."""
+"""What Swedish spreadsheets write, made readable for the schema before it is checked: decimal
+comma, space or no-break space as thousands separator, the Unicode minus, Excel's date serials
+and midnight timestamps, and cells of only spaces (which count as empty). A value that is not
+recognised is left exactly as delivered, so the check reports it with the department's own text.
+
+A CSV's cells are text, normalised a column at a time (`normalized`): the common shapes
+vectorised, anything else once per distinct value by the same Python rules (`normalize_number`,
+`normalize_date`), which are the definition. An Excel sheet's or a JSON file's cells are typed
+values; `cell_as_text` turns each into the text the schema check reads, so that every format
+is checked the same way.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 SPACES = "[ \u00a0\u202f\u2009]"
 PLAIN = re.compile(r"[+-]?\d+([.,]\d+)?")
@@ -15,6 +26,14 @@ SPACED = re.compile(rf"[+-]?\d{{1,3}}({SPACES}\d{{3}})+([.,]\d+)?")
 DOTTED = re.compile(r"[+-]?\d{1,3}(\.\d{3})+,\d+|[+-]?\d{1,3}(\.\d{3}){2,}")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?")
+# every character Python's str.strip() removes, as an RE2 class: a cell of only these is empty
+WHITESPACE = "".join(f"\\x{{{ord(c):x}}}" for c in map(chr, range(sys.maxunicode + 1))
+                     if c.isspace())
+ONLY_SPACE = f"^[{WHITESPACE}]+$"
+# shapes the Python rules leave as they are (or, for a decimal comma, only swap the comma)
+PLAIN_NUMBER = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+COMMA_NUMBER = r"^[+-]?[0-9]+,[0-9]+$"
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
 def normalize_number(value: Any) -> Any:
@@ -45,18 +64,49 @@ def normalize_date(value: Any, from_excel: bool) -> Any:
     return value
 
 
-def as_text(value: Any) -> Any:
-    """Excel and JSON give numbers where the schema wants text (a code such as 0604)."""
-    if value is None or isinstance(value, str):
-        return value
-    return str(value)
-
-
-def normalizer(field_type: str, from_excel: bool):
+def normalized(column: pa.Array, field_type: str) -> pa.Array:
+    """A column of delivered text ('' when empty) as the schema check should read it."""
+    column = pc.if_else(pc.match_substring_regex(column, ONLY_SPACE), "", column)
     if field_type in ("number", "integer"):
-        return normalize_number
+        column = pc.if_else(pc.match_substring_regex(column, COMMA_NUMBER),
+                            pc.replace_substring(column, ",", "."), column)
+        settled = pc.or_(pc.equal(column, ""), pc.match_substring_regex(column, PLAIN_NUMBER))
+        return _by_value(column, settled, normalize_number)
     if field_type == "date":
-        return lambda value: normalize_date(value, from_excel)
-    if field_type == "string":
-        return as_text
-    return lambda value: value
+        settled = pc.or_(pc.invert(pc.match_substring(column, "00:00")),
+                         pc.match_substring_regex(column, ISO_DATE))
+        return _by_value(column, settled, lambda v: normalize_date(v, False))
+    return column
+
+
+def _by_value(column: pa.Array, settled: pa.Array, rule: Any) -> pa.Array:
+    """The rule, once per distinct value, on the cells not already settled."""
+    settled = pc.fill_null(settled, True)
+    if pc.all(settled).as_py():
+        return column
+    others = pc.unique(column.filter(pc.invert(settled)))
+    results = pa.array([rule(value) for value in others.to_pylist()], pa.string())
+    where = pc.index_in(column, value_set=others)
+    changed = pc.take(results, pc.fill_null(where, 0))
+    return pc.if_else(pc.and_(pc.invert(settled), pc.is_valid(where)), changed, column)
+
+
+def cell_as_text(value: Any, field_type: str, from_excel: bool,
+                 truth: tuple[str, str] = ("true", "false")) -> str:
+    """A typed cell (Excel, JSON) as the text the schema check reads, so that its verdict is
+    the one Table Schema gives the typed value: '' when missing; a whole float is a whole
+    number where the field is an integer; a boolean is the field's first true or false value.
+    `truth`: the field's (true, false) words."""
+    if field_type in ("number", "integer"):
+        value = normalize_number(value)
+    elif field_type == "date":
+        value = normalize_date(value, from_excel)
+    if value is None:
+        return ""
+    if isinstance(value, bool) and field_type == "boolean":
+        return truth[0] if value else truth[1]
+    if isinstance(value, str):
+        return "" if value.strip() == "" else value
+    if isinstance(value, float) and field_type == "integer" and value.is_integer():
+        return str(int(value))
+    return str(value)  # an int, a float (its repr), a date (ISO), True, a datetime

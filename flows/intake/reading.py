@@ -1,43 +1,139 @@
-"""Step 2: read a delivered file (CSV, Excel, JSON) into a header and rows of cells.
+"""Reading a delivered file (CSV, Excel, JSON): its header, and its rows in pieces.
 
 Reading knows the formats, not the schemas: it detects the character encoding and the delimiter,
-finds the header row below any title rows (the row whose cells are known labels), keeps every
-row with the number the department sees (the line in the CSV, the row in the spreadsheet, the
-record in JSON) and notes cells it cannot trust (merged cells, formulas without a saved value).
-A file that cannot be read at all becomes one file-level problem.
+finds the header row below any title rows (the row whose cells are known labels), and numbers
+every row as the department sees it (the line in the CSV - a cell with a line break makes the
+next row's number higher -, the row in the spreadsheet, the record in JSON). It notes cells it
+cannot trust (merged cells, formulas without a saved value). A file that cannot be read at all
+becomes one file-level problem.
+
+A CSV is parsed by pyarrow in pieces of a few MB cut at row borders, so memory does not grow
+with the file; a piece holds the raw text of each cell. Excel and JSON files are parsed whole
+(they are bounded by OPENDATA_MAX_FILE_MB) and their typed cells handed over as records.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import json
+import mmap
+import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 from pydantic import BaseModel
 
 from flows.core.labels import normalize_label
 from flows.core.problems import Problem, problem
 from flows.intake.discover import RawFile
+from flows.intake.pieces import spans
 
 DELIMITERS = ",;\t"
 MAX_CELL = 10_000  # characters: longer cells are rejected per row, not read into the data
 MAX_UNZIPPED = 200 * 2**20  # an .xlsx that unpacks to more is refused (decompression bomb)
 csv.field_size_limit(16 * 2**20)
 HEADER_SEARCH_ROWS = 15
+PIECE_BYTES = 8 * 2**20
+SAMPLE_BYTES = 2**18  # read for the delimiter and the header row
+QUOTE = '"'
+TERMINATORS = re.compile(rb"\r\n|\r|\n")
 
 
-class RawTable(BaseModel):
+class Piece(NamedTuple):
+    """Rows of a delivered file, in file order.
+
+    `columns`: a CSV's raw cell texts, one string array per header column ('' when empty),
+    for the rows as wide as the header; `records`: an Excel sheet's or JSON file's typed cells
+    (then `columns` is None). `lines[i]` is where row i stands in the file. `odd` holds the rows
+    of another width than the header: (line, cells)."""
+
+    columns: list[pa.Array] | None
+    records: list[list[Any]] | None
+    lines: np.ndarray
+    odd: list[tuple[int, list[Any]]]
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines) + len(self.odd)
+
+
+class Reading(BaseModel):
+    """A delivered file, opened: how it was read and its header. `pieces()` gives the rows."""
+
+    model_config = {"arbitrary_types_allowed": True}
+
     header: list[str]
-    rows: list[list[Any]]
-    row_numbers: list[int]  # row_numbers[i] is where rows[i] stands in the file
     header_row: int = 1
     encoding: str | None = None
     delimiter: str | None = None
     sheet: str | None = None
     problems: list[Problem] = []  # row-level: cells that cannot be trusted
+    source: Any = None  # the CSV's bytes (from data_start) or the records
+
+    data_start: int = 0  # where the rows after the header begin in `source`
+    first_line: int = 2  # the line of the first row after the header
+    records: list[list[Any]] | None = None
+    record_lines: list[int] | None = None
+
+    def rows(self) -> list[tuple[int, list[Any]]]:
+        """(line, cells) of every row, in file order (for small files: tests, debugging)."""
+        found = []
+        for piece in self.pieces():
+            cells = zip(*(c.to_pylist() for c in piece.columns), strict=True) \
+                if piece.columns is not None else piece.records
+            found += [(int(line), list(row)) for line, row in zip(piece.lines, cells, strict=True)]
+            found += [(line, list(row)) for line, row in piece.odd]
+        return sorted(found, key=lambda item: item[0])
+
+    @property
+    def in_place(self) -> bool:
+        """A CSV read straight from the file's bytes (UTF-8): its spans can be read apart."""
+        return self.records is None and self.encoding in ("utf-8", "utf-8-sig")
+
+    def pieces(self, size: int = PIECE_BYTES) -> Iterator[Piece]:
+        if self.records is not None:
+            yield records_piece(self.records, self.record_lines or [], len(self.header))
+            return
+        yield from csv_pieces(self.source, self.data_start, self.first_line, len(self.header),
+                              self.delimiter or ",", size)
+
+
+class Span(NamedTuple):
+    """A stretch of a CSV's rows: bytes begin..end of the file, the first at `line`."""
+
+    begin: int
+    end: int
+    line: int
+
+
+def csv_spans(reading: Reading, size: int) -> list[Span]:
+    """A CSV's rows after the header in spans of about `size` bytes cut at row borders, each
+    with the line it starts at (counting lines is a fast byte count)."""
+    found, line = [], reading.first_line
+    for begin, end in spans(reading.source, reading.data_start, size, QUOTE,
+                            reading.delimiter or ","):
+        found.append(Span(begin, end, line))
+        line += count_lines(memoryview(reading.source)[begin:end])
+    return found
+
+
+def read_span(path: Path, span: Span, width: int, delimiter: str) -> Piece:
+    """One span of a UTF-8 CSV, parsed (a task of its own: on a thread or another machine)."""
+    data = _map(path)
+    names = [f"c{i}" for i in range(width)]
+    view = memoryview(data)[span.begin:span.end]
+    try:
+        return parse_csv_piece(view, names, delimiter, span.line)
+    except pa.ArrowInvalid:
+        return python_csv_piece(bytes(view).decode("utf-8"), width, delimiter, span.line)
 
 
 class UnreadableError(Exception):
@@ -46,30 +142,39 @@ class UnreadableError(Exception):
         self.sv, self.en = sv, en
 
 
-def read_delivery(raw: RawFile, labels: dict[str, str] | None = None) -> RawTable | Problem:
+def read_delivery(raw: RawFile, labels: dict[str, str] | None = None) -> Reading | Problem:
     """labels: normalized label -> field name, to find the header row below title rows."""
     try:
-        data = raw.path.read_bytes()
+        data = _map(raw.path)
     except OSError as error:
         return _unreadable(raw, str(error.strerror), str(error.strerror))
-    if not data.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+    if not re.search(rb"[^ \t\r\n\x00\xef\xbb\xbf]", data):
         return problem("empty-file", raw.name,
                        "Filen är tom. Skicka filen igen med rubrikrad och data.",
                        "The file is empty. Deliver it again with a header row and data.")
     try:
         if raw.format == "csv":
-            table = read_csv(data, labels or {})
+            reading = open_csv(data, labels or {})
         elif raw.format == "xlsx":
-            table = read_xlsx(raw.path, raw.name, sheet=raw.report_type, labels=labels or {})
+            reading = read_xlsx(raw.path, raw.name, sheet=raw.report_type, labels=labels or {})
         else:
-            table = read_json(data)
+            reading = read_json(bytes(data))
     except UnreadableError as error:
         return _unreadable(raw, error.sv, error.en)
-    if not table.header:
+    if not reading.header:
         return problem("empty-file", raw.name,
                        "Filen saknar rubrikrad. Första raden ska ha kolumnnamnen.",
                        "The file has no header row. The first row must hold the column names.")
-    return table.model_copy(update={"problems": table.problems + too_long(table, raw.name)})
+    return reading
+
+
+def _map(path: Path) -> Any:
+    """The file's bytes, memory-mapped (an empty file as b'')."""
+    with path.open("rb") as handle:
+        try:
+            return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:  # an empty file cannot be mapped
+            return b""
 
 
 def _unreadable(raw: RawFile, sv: str, en: str) -> Problem:
@@ -80,25 +185,49 @@ def _unreadable(raw: RawFile, sv: str, en: str) -> Problem:
                    "deliver it again.")
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """Detect the encoding from the bytes: a BOM, valid UTF-8, else what charset-normalizer
-    finds among the Windows and ISO-8859 encodings Swedish systems write."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return _strict(data, "utf-16"), "utf-16"
-    if data.startswith(b"\xef\xbb\xbf"):
-        return _strict(data[3:], "utf-8"), "utf-8-sig"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+# --- encodings ----------------------------------------------------------------------------
+def utf8_bytes(data: Any) -> tuple[Any, int, str]:
+    """(the text as UTF-8 bytes, where the text starts in them, the encoding detected): a BOM,
+    valid UTF-8 (kept as it is, without a copy), else what charset-normalizer finds among the
+    Windows and ISO-8859 encodings Swedish systems write (re-encoded as UTF-8)."""
+    head = bytes(data[:3])
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(bytes(data), "utf-16").encode("utf-8"), 0, "utf-16"
+    if head == b"\xef\xbb\xbf":
+        if not _valid_utf8(data, 3):
+            raise UnreadableError("filen säger att den är utf-8 men är det inte",
+                                  "the file claims to be utf-8 but is not")
+        return data, 3, "utf-8-sig"
+    if _valid_utf8(data, 0):
+        return data, 0, "utf-8"
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data, cp_isolation=["cp1252", "latin_1"]).best()
+    best = from_bytes(bytes(data), cp_isolation=["cp1252", "latin_1"]).best()
     if best is None:
         raise UnreadableError("okänd teckenkodning, spara som UTF-8",
                               "unknown character encoding, save as UTF-8")
-    encoding = best.encoding.replace("_", "-")
-    return str(best), encoding
+    return str(best).encode("utf-8"), 0, best.encoding.replace("_", "-")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """The text and the encoding detected (see utf8_bytes)."""
+    text, start, encoding = utf8_bytes(data)
+    return bytes(text[start:]).decode("utf-8"), encoding
+
+
+def _valid_utf8(data: Any, start: int, block: int = 1 << 24) -> bool:
+    """Whether data[start:] is UTF-8, checked block by block (no copy of a large file)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for offset in range(start, len(data), block):
+            chunk = view[offset:offset + block]
+            if np.frombuffer(chunk, dtype=np.uint8).max(initial=0) >= 128 or decoder.getstate()[0]:
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _strict(data: bytes, encoding: str) -> str:
@@ -119,64 +248,167 @@ def sniff_delimiter(text: str) -> str:
         return best if counts[best] else ","
 
 
-def read_csv(data: bytes, labels: dict[str, str]) -> RawTable:
-    text, encoding = decode(data)
-    if "\x00" in text:
+# --- CSV ----------------------------------------------------------------------------------
+def open_csv(data: Any, labels: dict[str, str]) -> Reading:
+    """The header row (below any title rows) and where the rows after it begin."""
+    text, offset, encoding = utf8_bytes(data)
+    if text.find(b"\x00", offset) >= 0:
         raise UnreadableError("filen innehåller NUL-tecken och är inte en textfil",
                               "the file contains NUL bytes and is not a text file")
-    delimiter = sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records: list[list[Any]] = []
-    numbers: list[int] = []
-    start = 1
+    sample = bytes(text[offset:offset + SAMPLE_BYTES]).decode("utf-8", errors="ignore")
+    delimiter = sniff_delimiter(sample)
+    reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+    records, numbers, start = [], [], 1
     try:
         for record in reader:
             records.append([cell if cell.strip() != "" else None for cell in record])
             numbers.append(start)
             start = reader.line_num + 1
+            if len(records) > HEADER_SEARCH_ROWS + 1:
+                break
     except csv.Error as error:
         raise UnreadableError(f"CSV-fel på rad {reader.line_num}: {error}",
                               f"CSV error at line {reader.line_num}: {error}") from error
-    table = split_header(records, numbers, labels)
-    return table.model_copy(update={"encoding": encoding, "delimiter": delimiter})
+    index = header_index(records, labels)
+    if index is None:
+        return Reading(header=[], encoding=encoding, delimiter=delimiter)
+    header = ["" if c is None else str(c).strip() for c in records[index]]
+    last_line = (numbers[index + 1] - 1) if index + 1 < len(numbers) else reader.line_num
+    return Reading(header=header, header_row=numbers[index], encoding=encoding,
+                   delimiter=delimiter, source=text,
+                   data_start=_after_lines(text, offset, last_line), first_line=last_line + 1)
 
 
-def too_long(table: RawTable, name: str = "") -> list[Problem]:
-    """Cells longer than MAX_CELL characters: the row is rejected, the cell cut in reports."""
-    found = []
-    for number, row in zip(table.row_numbers, table.rows, strict=True):
-        for index, cell in enumerate(row):
-            if isinstance(cell, str) and len(cell) > MAX_CELL:
-                field = table.header[index] if index < len(table.header) else None
-                found.append(problem(
-                    "cell-too-long", name,
-                    f"Cellen har {len(cell)} tecken; högst {MAX_CELL} tas emot. Korta texten.",
-                    f"The cell has {len(cell)} characters; at most {MAX_CELL} are accepted. "
-                    "Shorten the text.", row=number, field=field, value=cell[:40]))
-    return found
+def _after_lines(data: Any, start: int, count: int) -> int:
+    """The byte offset just after `count` lines from `start` (\\r\\n, \\r or \\n each end
+    one)."""
+    position = start
+    for done, match in enumerate(TERMINATORS.finditer(data, start), start=1):
+        position = match.end()
+        if done == count:
+            return position
+    return len(data)
 
 
-def split_header(records: list[list[Any]], numbers: list[int], labels: dict[str, str]
-                 ) -> RawTable:
+def header_index(records: list[list[Any]], labels: dict[str, str]) -> int | None:
     """The header is the first row among the first rows whose cells are mostly known labels
     (title rows above it are skipped); without a match, the first non-blank row."""
     candidates = [i for i, r in enumerate(records[:HEADER_SEARCH_ROWS + 1])
                   if any(c is not None for c in r)]
     if not candidates:
-        return RawTable(header=[], rows=[], row_numbers=[])
-    index = candidates[0]
+        return None
     for i in candidates:
         cells = [normalize_label(c) for c in records[i] if c is not None]
         known = sum(cell in labels for cell in cells)
         if known >= 2 and known * 2 >= len(cells):
-            index = i
-            break
-    header = ["" if c is None else str(c).strip() for c in records[index]]
-    return RawTable(header=header, rows=records[index + 1:], row_numbers=numbers[index + 1:],
-                    header_row=numbers[index])
+            return i
+    return candidates[0]
 
 
-def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> RawTable:
+def csv_pieces(data: Any, start: int, first_line: int, width: int, delimiter: str,
+               size: int = PIECE_BYTES) -> Iterator[Piece]:
+    """The rows after the header, parsed by pyarrow piece by piece. A file pyarrow cannot
+    parse (an unfinished quote at the end, say) is read by Python's csv module instead, as a
+    whole: the same rows as the department's own tools see them."""
+    names = [f"c{i}" for i in range(width)]
+    line = first_line
+    view = memoryview(data)
+    for begin, end in spans(data, start, size, QUOTE, delimiter):
+        try:
+            piece = parse_csv_piece(view[begin:end], names, delimiter, line)
+        except pa.ArrowInvalid:  # the rest of the file, read by Python
+            yield python_csv_piece(bytes(view[begin:]).decode("utf-8"), width, delimiter, line)
+            return
+        line += count_lines(view[begin:end])
+        yield piece
+
+
+def count_lines(data: Any) -> int:
+    """Physical lines in data (a last line without a newline counts too)."""
+    raw = bytes(data)
+    ends = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
+    return ends + (1 if raw and not raw.endswith((b"\n", b"\r")) else 0)
+
+
+def parse_csv_piece(data: Any, names: list[str], delimiter: str, first_line: int) -> Piece:
+    set_aside: list[tuple[int, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        set_aside.append((row.number, row.text))
+        return "skip"
+
+    table = pacsv.read_csv(pa.BufferReader(data), read_options=pacsv.ReadOptions(
+        column_names=names, use_threads=False, block_size=len(data) + 1),
+        parse_options=pacsv.ParseOptions(
+            delimiter=delimiter, quote_char=QUOTE, double_quote=True, escape_char=False,
+            newlines_in_values=True, ignore_empty_lines=False, invalid_row_handler=on_invalid),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names}, strings_can_be_null=False,
+            quoted_strings_can_be_null=False))
+    columns = [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in table.columns]
+    rows = table.num_rows
+    total = rows + len(set_aside)
+    odd_at = np.array([number - 1 for number, _ in set_aside], dtype=np.int64)
+    spread = np.ones(total, dtype=np.int64)  # physical lines of each record
+    if (np.frombuffer(data, dtype=np.uint8) == ord(QUOTE)).any():
+        inside = np.zeros(rows, dtype=np.int64)
+        for column in columns:
+            inside += _terminators(column)
+        kept = np.ones(total, dtype=bool)
+        kept[odd_at] = False
+        spread[kept] += inside
+        for position, (_, text) in zip(odd_at.tolist(), set_aside, strict=True):
+            spread[position] += len(TERMINATORS.findall(text.encode("utf-8")))
+    starts = first_line + np.concatenate([[0], np.cumsum(spread)[:-1]]).astype(np.int64)
+    kept = np.ones(total, dtype=bool)
+    kept[odd_at] = False
+    odd = [(int(starts[p]), _split(text, delimiter)) for p, (_, text) in
+           zip(odd_at.tolist(), set_aside, strict=True)]
+    return Piece(columns, None, starts[kept], odd)
+
+
+def _terminators(column: pa.Array) -> np.ndarray:
+    """Line breaks inside each cell (\\r\\n counts once)."""
+    counts = [pc.count_substring(column, s).to_numpy(zero_copy_only=False) for s in
+              ("\n", "\r", "\r\n")]
+    return counts[0] + counts[1] - counts[2]
+
+
+def _split(text: str, delimiter: str) -> list[Any]:
+    """A row's cells as Python's csv module reads them (a blank line has none)."""
+    return next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+
+
+def python_csv_piece(text: str, width: int, delimiter: str, first_line: int) -> Piece:
+    """Rows read by Python's csv module, as one piece."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines, odd, start = [], [], first_line
+    try:
+        for record in reader:
+            if len(record) == width:
+                rows.append(record)
+                lines.append(start)
+            else:
+                odd.append((start, record))
+            start = first_line + reader.line_num
+    except csv.Error as error:
+        line = first_line + reader.line_num - 1
+        raise UnreadableError(f"CSV-fel på rad {line}: {error}",
+                              f"CSV error at line {line}: {error}") from error
+    columns = [pa.array([r[i] for r in rows], pa.string()) for i in range(width)]
+    return Piece(columns, None, np.array(lines, dtype=np.int64), odd)
+
+
+def records_piece(records: list[list[Any]], lines: list[int], width: int) -> Piece:
+    kept = [i for i, r in enumerate(records) if len(r) == width]
+    odd = [(lines[i], records[i]) for i, r in enumerate(records) if len(r) != width]
+    return Piece(None, [records[i] for i in kept], np.array([lines[i] for i in kept],
+                                                              dtype=np.int64), odd)
+
+
+# --- Excel --------------------------------------------------------------------------------
+def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> Reading:
     from openpyxl import load_workbook  # only when an Excel file arrives
 
     try:
@@ -205,17 +437,22 @@ def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> RawT
     while records and all(c is None for c in records[-1]):  # formatted but empty rows
         records.pop()
         numbers.pop()
-    table = split_header(records, numbers, labels)
+    index = header_index(records, labels)
+    if index is None:
+        return Reading(header=[], sheet=title)
+    header_row = numbers[index]
+    header = ["" if c is None else str(c).strip() for c in records[index]]
+    rows, lines = records[index + 1:], numbers[index + 1:]
     problems = []
     for merged in worksheet.merged_cells.ranges:
-        for row in range(max(merged.min_row, table.header_row + 1), merged.max_row + 1):
+        for row in range(max(merged.min_row, header_row + 1), merged.max_row + 1):
             problems.append(problem(
                 "merged-cells", name,
                 f"Raden har sammanslagna celler ({merged.coord}). Dela upp cellerna och fyll i "
                 "värdet på varje rad.",
                 f"The row has merged cells ({merged.coord}). Unmerge them and fill in the value "
                 "on every row.", row=row, value=merged.coord))
-    for row in formulas.iter_rows(min_row=table.header_row + 1):
+    for row in formulas.iter_rows(min_row=header_row + 1):
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith("=") and \
                     worksheet[cell.coordinate].value is None:
@@ -226,13 +463,13 @@ def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> RawT
                     f"Cell {cell.coordinate} holds a formula without a saved value. Open the "
                     "file in Excel, let it recalculate and save it again.",
                     row=cell.row, value=cell.value))
-    width = len(table.header)
-    while width and table.header[width - 1] == "" and all(
-            len(r) < width or r[width - 1] is None for r in table.rows):
+    width = len(header)
+    while width and header[width - 1] == "" and all(
+            len(r) < width or r[width - 1] is None for r in rows):
         width -= 1  # empty columns to the right of the table
-    rows = [r[:width] + [c for c in r[width:] if c is not None] for r in table.rows]
-    return table.model_copy(update={"header": table.header[:width], "rows": rows,
-                                    "sheet": title, "problems": problems})
+    rows = [r[:width] + [c for c in r[width:] if c is not None] for r in rows]
+    return Reading(header=header[:width], header_row=header_row, sheet=title, problems=problems,
+                   records=rows, record_lines=lines)
 
 
 def _excel_cell(value: Any) -> Any:
@@ -245,7 +482,8 @@ def _excel_cell(value: Any) -> Any:
     return value
 
 
-def read_json(data: bytes) -> RawTable:
+# --- JSON ---------------------------------------------------------------------------------
+def read_json(data: bytes) -> Reading:
     """A list of records, {"data"|"values": [records]}, or Kolada's data response:
     {"values": [{"kpi", "municipality", "period", "values": [{"gender", "value"}]}]}."""
     text, encoding = decode(data)
@@ -270,5 +508,5 @@ def read_json(data: bytes) -> RawTable:
     for record in document:
         header.extend(key for key in record if key not in header)
     rows = [[record.get(key) for key in header] for record in document]
-    return RawTable(header=header, rows=rows, row_numbers=list(range(1, len(rows) + 1)),
-                    header_row=0, encoding=encoding)
+    return Reading(header=header, header_row=0, encoding=encoding, records=rows,
+                   record_lines=list(range(1, len(rows) + 1)))

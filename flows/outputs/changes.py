@@ -1,51 +1,127 @@
 """What changed since the previous release, per dataset and primary key: rows added, removed
-and changed. Written into each release as changes.json and CHANGELOG.md."""
+and changed. Written into each release as changes.json and CHANGELOG.md.
+
+Two releases' CSV files are compared as published text by a columnar join on the key (DuckDB,
+in bounded memory, spilling to disk), so a dataset of any size is compared without holding it;
+the counts are complete and the first keys of each kind are listed."""
 
 from __future__ import annotations
 
-import csv
-import io
+import os
 from pathlib import Path
 from typing import Any
 
 SHOWN = 50  # keys listed per kind and dataset; the counts are always complete
+MEMORY_LIMIT = "512MB"  # DuckDB spills to disk beyond this
 
 
-def read_rows(data: bytes) -> tuple[list[str], list[list[str]]]:
-    header, *rows = list(csv.reader(io.StringIO(data.decode("utf-8"))))
-    return header, rows
+def unchanged(rows: int) -> dict[str, Any]:
+    """A dataset whose rows are the previous release's."""
+    return {"rows": rows, "added": 0, "removed": 0, "changed": 0,
+            "keys": {"added": [], "removed": [], "changed": []}, "new_dataset": False}
 
 
-def diff(previous: bytes | None, current: bytes, key: list[str]) -> dict[str, Any]:
-    header, rows = read_rows(current)
-    positions = [header.index(name) for name in key]
-    now = {tuple(r[p] for p in positions): r for r in rows}
-    if previous is None:
-        before: dict[tuple, list[str]] = {}
-    else:
-        old_header, old_rows = read_rows(previous)
-        old_positions = [old_header.index(n) for n in key if n in old_header]
-        before = {tuple(r[p] for p in old_positions): dict(zip(old_header, r, strict=False))
-                  for r in old_rows} if len(old_positions) == len(key) else {}
-        before = {k: [v.get(name, "") for name in header] for k, v in before.items()}
-    added = sorted(set(now) - set(before))
-    removed = sorted(set(before) - set(now))
-    changed = sorted(k for k in set(now) & set(before) if now[k] != before[k])
-    shown = {kind: [dict(zip(key, k, strict=True)) for k in keys[:SHOWN]]
-             for kind, keys in (("added", added), ("removed", removed), ("changed", changed))}
-    return {"rows": len(now), "added": len(added), "removed": len(removed),
-            "changed": len(changed), "keys": shown}
+def diff(previous: Path | None, current: Path, key: list[str], work: Path | None = None
+         ) -> dict[str, Any]:
+    """Rows added, removed and changed (any cell's text differs) between two CSV files of a
+    dataset, by key. A column only one of them has counts as empty in the other."""
+    import duckdb
+
+    connection = duckdb.connect(config={"memory_limit": MEMORY_LIMIT,
+                                        "threads": max(1, os.cpu_count() or 1)})
+    if work is not None:
+        connection.execute(f"SET temp_directory = '{_text(str(Path(work) / 'duckdb'))[1:-1]}'")
+    try:
+        now = _read(connection, current)
+        header = _header(connection, now)
+        if previous is None:
+            rows = connection.execute(f"SELECT count(*) FROM {now}").fetchone()[0]
+            added = _keys(connection, f"SELECT {_cols(key)} FROM {now}", key)
+            return {"rows": rows, "added": rows, "removed": 0, "changed": 0,
+                    "keys": {"added": added, "removed": [], "changed": []}}
+        before = _read(connection, previous)
+        old_header = _header(connection, before)
+        if not set(key) <= set(old_header):
+            before = f"(SELECT {', '.join(_text('') + ' AS ' + _name(n) for n in header)} " \
+                     "WHERE false)"
+            old_header = header
+        on = " AND ".join(f"n.{_name(k)} = b.{_name(k)}" for k in key)
+        same = " AND ".join(
+            f"coalesce(n.{_name(c)}, '') = coalesce(b.{_name(c)}, '')" if c in old_header
+            else f"coalesce(n.{_name(c)}, '') = ''" for c in header)
+        connection.execute(f"""
+            CREATE TEMP TABLE joined AS
+            SELECT {', '.join(f'coalesce(n.{_name(k)}, b.{_name(k)}) AS {_name(k)}' for k in key)},
+                   n.{_name(key[0])} IS NULL AND b.{_name(key[0])} IS NOT NULL AS removed,
+                   b.{_name(key[0])} IS NULL AS added,
+                   n.{_name(key[0])} IS NOT NULL AND b.{_name(key[0])} IS NOT NULL
+                       AND NOT ({same}) AS changed
+            FROM {now} n FULL OUTER JOIN {before} b ON {on}""")
+        counts = connection.execute("SELECT count(*) FILTER (WHERE NOT removed), "
+                                "count(*) FILTER (WHERE added), count(*) FILTER (WHERE removed), "
+                                "count(*) FILTER (WHERE changed) FROM joined").fetchone()
+        keys = {kind: _keys(connection, f"SELECT {_cols(key)} FROM joined WHERE {kind}", key)
+                for kind in ("added", "removed", "changed")}
+        return {"rows": counts[0], "added": counts[1], "removed": counts[2],
+                "changed": counts[3], "keys": keys}
+    finally:
+        connection.close()
 
 
-def release_changes(previous_release: Path | None, current: dict[str, bytes],
-                    keys: dict[str, list[str]]) -> dict[str, dict[str, Any]]:
+def _read(connection: Any, path: Path) -> str:
+    """A CSV file as text columns (the published text, empty cells as '')."""
+    return (f"read_csv({_text(str(path))}, header = true, all_varchar = true, "
+            "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            "null_padding = false, strict_mode = true, "
+            f"columns = {_columns(connection, path)})")
+
+
+def _columns(connection: Any, path: Path) -> str:
+    """The header's names, each read as text."""
+    import csv
+
+    with Path(path).open(encoding="utf-8", newline="") as handle:
+        names = next(csv.reader(handle), [])
+    return "{" + ", ".join(f"{_text(n)}: 'VARCHAR'" for n in names) + "}"
+
+
+def _header(connection: Any, source: str) -> list[str]:
+    return [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+
+
+def _keys(connection: Any, query: str, key: list[str]) -> list[dict[str, str]]:
+    rows = connection.execute(f"{query} ORDER BY {_cols(key)} LIMIT {SHOWN}").fetchall()
+    return [{k: "" if v is None else v for k, v in zip(key, row, strict=True)} for row in rows]
+
+
+def _cols(names: list[str]) -> str:
+    return ", ".join(_name(n) for n in names)
+
+
+def _name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def release_changes(previous_release: Path | None, current: Path,
+                    keys: dict[str, list[str]], reused: set[str], rows: dict[str, int],
+                    work: Path | None = None) -> dict[str, dict[str, Any]]:
+    """Per dataset: reused ones are unchanged; the others are compared with the previous
+    release's CSV (a dataset new in this release has none)."""
     found = {}
-    for dataset_id, data in current.items():
+    for dataset_id, key in keys.items():
         old = None
         if previous_release is not None:
-            old_path = previous_release / dataset_id / f"{dataset_id}.csv"
-            old = old_path.read_bytes() if old_path.is_file() else None
-        found[dataset_id] = diff(old, data, keys[dataset_id]) | {"new_dataset": old is None}
+            candidate = previous_release / dataset_id / f"{dataset_id}.csv"
+            old = candidate if candidate.is_file() else None
+        if dataset_id in reused and old is not None:
+            found[dataset_id] = unchanged(rows[dataset_id])
+            continue
+        now = current / dataset_id / f"{dataset_id}.csv"
+        found[dataset_id] = diff(old, now, key, work) | {"new_dataset": old is None}
     return found
 
 

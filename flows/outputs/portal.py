@@ -5,6 +5,7 @@ autoescaping; Swedish at the root, English under en/; charts are inline SVG; no 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,9 @@ from flows.core.register import Register
 from flows.core.values import json_value
 from flows.outputs import charts
 from flows.outputs.follow_up_pdf import follow_up_pdf
-from flows.outputs.formats import records
 from flows.tables.agenda2030 import latest_activities
-from flows.tables.build import STATUSES
+from flows.tables.datasets import Built
+from flows.tables.derived import STATUSES
 from flows.tables.follow_up import DEFAULT_PERIODS, follow_up
 
 TEXT: dict[str, dict[str, str]] = {
@@ -95,13 +96,34 @@ def environment() -> Environment:
 
 
 def _rows(frame: pd.DataFrame, limit: int) -> list[list[Any]]:
-    return [[json_value(v) for v in row] for row in records(frame.head(limit))]
+    return [[json_value(v) for v in row]
+            for row in frame.head(limit).astype(object).itertuples(index=False, name=None)]
 
 
-def build_portal(folder: Path, tables: dict[str, pd.DataFrame], register: Register,
+class Frames(Mapping):
+    """What the pages show of each dataset, read once when first asked for: every row of a
+    small dataset, the publishing municipality's rows of a large one."""
+
+    def __init__(self, datasets: dict[str, Built]) -> None:
+        self.datasets, self.read = datasets, {}
+
+    def __getitem__(self, dataset_id: str) -> pd.DataFrame:
+        if dataset_id not in self.read:
+            self.read[dataset_id] = self.datasets[dataset_id].frame()
+        return self.read[dataset_id]
+
+    def __iter__(self):
+        return iter(self.datasets)
+
+    def __len__(self) -> int:
+        return len(self.datasets)
+
+
+def build_portal(folder: Path, datasets: dict[str, Built], register: Register,
                  resources: list[dict[str, Any]], changes: dict[str, Any], version: str,
                  created: str, periods: list[tuple[int, int]] = DEFAULT_PERIODS) -> list[str]:
     """Write every page of the portal into the release folder; returns the pages written."""
+    tables = Frames(datasets)
     env = environment()
     municipality = register.package.municipality
     reports = {f"{a}-{b}": follow_up(tables, a, b, municipality) for a, b in periods}
@@ -135,6 +157,7 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], register: Regist
             json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         (folder / "rapport" / f"uppfoljning-{name}.pdf").write_bytes(follow_up_pdf(report))
 
+    previews: dict[str, pd.DataFrame] = {}
     for lang in ("sv", "en"):
         goals = []
         for goal in programme.itertuples(index=False):
@@ -157,10 +180,11 @@ def build_portal(folder: Path, tables: dict[str, pd.DataFrame], register: Regist
         page("datasets.html", "datasets/index.html", lang, resources=resources)
         for resource in resources:
             dataset_id = resource["name"]
-            frame = tables[dataset_id]
+            preview = previews.setdefault(dataset_id, datasets[dataset_id].preview(10))
             page("dataset.html", f"datasets/{dataset_id}.html", lang, resource=resource,
-                 schema=register.published_descriptor(dataset_id), columns=list(frame.columns),
-                 preview=_rows(frame, 10), rows=len(frame), change=changes.get(dataset_id))
+                 schema=register.published_descriptor(dataset_id), columns=list(preview.columns),
+                 preview=_rows(preview, 10), rows=datasets[dataset_id].rows,
+                 change=changes.get(dataset_id))
         overview = tables["agenda2030_oversikt"]
         links = tables["agenda2030_koppling"]
         targets = tables["sdg_delmal"].set_index("delmal_id")

@@ -1,5 +1,11 @@
-"""Step 5: write a complete release (CSV, JSON, datapackage.json), validate it with Frictionless,
-then switch published/latest to it in one atomic step. A failed publish leaves latest as it was."""
+"""A release: every dataset in every format with a Data Package, its changes, checked with
+Frictionless's verdicts, then the portal, the database and the DCAT catalogue - written into a
+staging folder by a list of steps, then made `published/latest` in one atomic step. A failed
+publish leaves latest as it was.
+
+Datasets are written batch by batch from their built rows (memory does not grow with them);
+a dataset whose inputs did not change since the previous release keeps that release's files
+(hard links), its database table and no changes."""
 
 from __future__ import annotations
 
@@ -8,21 +14,23 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from frictionless import Package
+from frictionless import FrictionlessException, Package
 from pydantic import BaseModel
 
-from flows.core.fingerprint import code_hash
+from flows.checks.fastcheck import validate_csv
 from flows.core.register import Register
 from flows.core.settings import Settings
 from flows.outputs.changes import changelog_markdown, release_changes
 from flows.outputs.database import write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
-from flows.outputs.formats import RELEASE_FORMATS, render
 from flows.outputs.portal import build_portal
+from flows.outputs.writers import EXCEL_MAX_ROWS, Written, write_dataset
+from flows.tables.datasets import Built
 
 LATEST = "latest"
 RELEASES = "releases"
@@ -43,14 +51,253 @@ class PublishError(Exception):
         self.errors = errors
 
 
-def _digest(data: bytes) -> str:
-    return f"sha256:{hashlib.sha256(data).hexdigest()}"
+@dataclass
+class Staging:
+    """What the steps share while a release is written."""
+
+    folder: Path
+    version: str
+    created: str
+    register: Register
+    settings: Settings
+    datasets: dict[str, Built]
+    previous: Path | None  # the release latest points at, if any
+    before: dict[str, dict[str, Any]]  # its resources, by name
+    inputs: str | None
+    excel_max_rows: int = EXCEL_MAX_ROWS
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    reused: set[str] = field(default_factory=set)  # datasets whose files are the previous ones
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hashes: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 hex
+
+    def write(self, name: str, data: bytes) -> None:
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.hashes[name] = hashlib.sha256(data).hexdigest()
 
 
-def _write(path: Path, data: bytes, digest: str | None = None) -> dict[str, Any]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return {"bytes": len(data), "hash": digest or _digest(data)}
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+# --- the steps -----------------------------------------------------------------------------
+def write_datasets(stage: Staging) -> None:
+    """Every format of every dataset (or the previous release's files, linked), its schema and
+    its resource in the Data Package."""
+    for dataset_id, built in stage.datasets.items():
+        files = _linked(stage, dataset_id) if built.reused else None
+        if files is None:
+            files = write_dataset(built.batches(), stage.folder, dataset_id, built.rows,
+                                  schema=built.schema, excel_max_rows=stage.excel_max_rows)
+        else:
+            stage.reused.add(dataset_id)
+        for item in files:
+            stage.hashes[item.path] = item.hash.split(":", 1)[1]
+        stage.write(f"{dataset_id}/{dataset_id}.schema.json",
+                    _json(stage.register.published_descriptor(dataset_id)))
+        stage.resources.append(resource(stage.register, built, files))
+
+
+def resource(register: Register, built: Built, files: list[Written]) -> dict[str, Any]:
+    spec = register.datasets[built.id]
+    [data] = [f for f in files if f.format == "csv"]
+    described = {
+        "name": built.id,
+        "title": spec.title.sv,
+        "description": spec.description.sv,
+        "en": {"title": spec.title.en, "description": spec.description.en},
+        "kind": spec.kind,
+        "path": data.path,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "bytes": data.bytes,
+        "hash": data.hash,
+        "alternates": [_alternate(f) for f in files if f.format != "csv"],
+        "schema": register.published_descriptor(built.id),
+    }
+    if not any(f.format == "xlsx" for f in files):
+        described["xlsx"] = {"available": False, "rows": built.rows, "reason": {
+            "sv": f"Datasetet har {built.rows} rader, fler än ett Excel-blad rymmer; Excel-CSV "
+                  "finns i delar med högst 1 048 575 rader var.",
+            "en": f"The dataset has {built.rows} rows, more than one Excel sheet holds; the "
+                  "Excel CSV comes in parts of at most 1,048,575 rows each."}}
+    described["rows"] = built.rows
+    described["fingerprint"] = built.fingerprint  # sha256 of what the dataset was made from
+    return described
+
+
+def _alternate(item: Written) -> dict[str, Any]:
+    found = {"path": item.path, "format": item.format, "mediatype": item.mediatype,
+             "bytes": item.bytes, "hash": item.hash}
+    if item.parts:
+        found |= {"part": item.part, "parts": item.parts, "rows": item.rows}
+    return found
+
+
+def _linked(stage: Staging, dataset_id: str) -> list[Written] | None:
+    """The previous release's files of a dataset, hard-linked (same bytes, no work); None when
+    they cannot be (another schema, a file missing)."""
+    before = stage.before.get(dataset_id)
+    if stage.previous is None or before is None or before.get("schema") != \
+            stage.register.published_descriptor(dataset_id):
+        return None
+    items = [before, *before.get("alternates", [])]
+    if not all((stage.previous / i["path"]).is_file() for i in items):
+        return None
+    rows = before.get("rows", 0)
+    found = []
+    for item in items:
+        target = stage.folder / item["path"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.link(stage.previous / item["path"], target)
+        found.append(Written(item["path"], item.get("format", "csv"), item["mediatype"],
+                             item["bytes"], item["hash"], item.get("rows", rows),
+                             item.get("part"), item.get("parts")))
+    return found
+
+
+def write_package(stage: Staging) -> None:
+    spec = stage.register.package
+    descriptor = {
+        "name": spec.name,
+        "title": spec.title.sv,
+        "description": spec.description.sv,
+        "en": {"title": spec.title.en, "description": spec.description.en},
+        "version": stage.version,
+        "created": stage.created,
+        "illustrative": spec.illustrative,
+        "licenses": [spec.license],
+        "sources": spec.sources,
+        "contributors": [{"title": spec.publisher, "role": "publisher"}],
+        "keywords": spec.keywords,
+        "resources": stage.resources,
+    }
+    if stage.inputs:
+        descriptor["inputs"] = stage.inputs  # sha256 of what the release was made from
+    stage.write("datapackage.json", _json(descriptor))
+
+
+def write_changes(stage: Staging) -> None:
+    previous = stage.previous.name if stage.previous else None
+    stage.changes = release_changes(
+        stage.previous, stage.folder,
+        {d: list(stage.register.schema(d).primary_key) for d in stage.datasets},
+        stage.reused, {d: b.rows for d, b in stage.datasets.items()},
+        stage.folder.parent / f".{stage.version}.work")
+    stage.write("changes.json", _json({"version": stage.version, "previous": previous,
+                                       "datasets": stage.changes}))
+    stage.write("CHANGELOG.md", changelog_markdown(stage.version, previous, stage.changes)
+                .encode("utf-8"))
+
+
+def check_data(stage: Staging) -> None:
+    """Frictionless's verdict on every dataset written in this release (types, constraints,
+    keys, foreign keys to the other resources), at scale through fastcheck; reused ones were
+    checked in the release that made them. The Data Package descriptor is checked too."""
+    try:
+        Package(str(stage.folder / "datapackage.json"))
+    except FrictionlessException as error:
+        raise PublishError([["datapackage.json", None, None, "package-error", str(error)]]
+                           ) from error
+    found: list[list[Any]] = []
+    for dataset_id in stage.datasets:
+        if dataset_id in stage.reused:
+            continue
+        schema = stage.register.published_descriptor(dataset_id)
+        lookups = {fk["reference"]["resource"]: stage.folder / fk["reference"]["resource"] /
+                   f"{fk['reference']['resource']}.csv" for fk in schema.get("foreignKeys", [])
+                   if fk["reference"]["resource"]}
+        result = validate_csv(stage.folder / dataset_id / f"{dataset_id}.csv", schema,
+                              lookups=lookups)
+        found += [[dataset_id, *error] for error in result.flatten(
+            ["rowNumber", "fieldName", "type", "note"])]
+    if found:
+        raise PublishError(found)
+
+
+def write_portal(stage: Staging) -> None:
+    build_portal(stage.folder, stage.datasets, stage.register, stage.resources, stage.changes,
+                 stage.version, stage.created, stage.settings.periods)
+
+
+def write_api(stage: Staging) -> None:
+    """opendata.db for Datasette: the previous release's tables kept where reused."""
+    previous = stage.previous / "opendata.db" if stage.previous and stage.reused else None
+    write_database(stage.folder / "opendata.db", stage.datasets, stage.register, previous,
+                   stage.reused if previous else None)
+    write_metadata(stage.folder / "datasette.json", stage.register, stage.version)
+
+
+def write_dcat(stage: Staging) -> None:
+    graph = build_dcat(stage.register, stage.settings.base_url, stage.version, stage.created,
+                       stage.resources, stage.settings.contact_email)
+    for name, data in serialize(graph).items():
+        stage.write(name, data)
+
+
+def write_checksums(stage: Staging) -> None:
+    """SHA256SUMS in the format `sha256sum -c` reads: every file of the release but itself
+    (the data files' hashes were taken while writing them)."""
+    lines = []
+    for path in sorted(stage.folder.rglob("*")):
+        name = path.relative_to(stage.folder).as_posix()
+        if path.is_file() and name != "SHA256SUMS":
+            lines.append(f"{stage.hashes.get(name) or _file_hash(path)}  {name}")
+    (stage.folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+STEPS: list[Callable[[Staging], None]] = [
+    write_datasets, write_package, write_changes, check_data,  # the data, checked before
+    write_portal, write_api, write_dcat, write_checksums]  # anything is built on it
+
+
+# --- the release ---------------------------------------------------------------------------
+def write_release(datasets: dict[str, Built], register: Register, out_dir: Path,
+                  keep: int = 5, now: dt.datetime | None = None,
+                  settings: Settings | None = None, inputs: str | None = None,
+                  reuse: bool = True, excel_max_rows: int = EXCEL_MAX_ROWS) -> Release:
+    settings = settings or Settings.from_env()
+    out_dir = Path(out_dir)
+    releases = out_dir / RELEASES
+    releases.mkdir(parents=True, exist_ok=True)
+    now = now or dt.datetime.now(dt.UTC)
+    version = new_version(releases, now)
+    for stale in releases.glob(".*.partial"):  # left by a publish that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    for stale in releases.glob(".*.work"):
+        shutil.rmtree(stale, ignore_errors=True)
+    previous = current_release(out_dir)
+    package = read_package(previous)
+    stage = Staging(folder=releases / f".{version}.partial", version=version,
+                    created=now.strftime("%Y-%m-%dT%H:%M:%SZ"), register=register,
+                    settings=settings, datasets=datasets, previous=previous,
+                    before={r["name"]: r for r in package.get("resources", [])} if reuse else {},
+                    inputs=inputs, excel_max_rows=excel_max_rows)
+    stage.folder.mkdir(parents=True)
+    try:
+        for step in STEPS:
+            step(stage)
+        final = releases / version
+        stage.folder.rename(final)
+    except BaseException:
+        shutil.rmtree(stage.folder, ignore_errors=True)
+        raise
+    finally:
+        shutil.rmtree(releases / f".{version}.work", ignore_errors=True)
+    switch_latest(out_dir, final)
+    prune(releases, keep)
+    return Release(version=version, path=final, created=stage.created,
+                   rows={dataset_id: built.rows for dataset_id, built in datasets.items()})
 
 
 def new_version(releases: Path, now: dt.datetime) -> str:
@@ -62,141 +309,9 @@ def new_version(releases: Path, now: dt.datetime) -> str:
     return version
 
 
-def package_descriptor(register: Register, version: str, created: str,
-                       resources: list[dict[str, Any]]) -> dict[str, Any]:
-    spec = register.package
-    return {
-        "name": spec.name,
-        "title": spec.title.sv,
-        "description": spec.description.sv,
-        "en": {"title": spec.title.en, "description": spec.description.en},
-        "version": version,
-        "created": created,
-        "illustrative": spec.illustrative,
-        "licenses": [spec.license],
-        "sources": spec.sources,
-        "contributors": [{"title": spec.publisher, "role": "publisher"}],
-        "keywords": spec.keywords,
-        "resources": resources,
-    }
-
-
-def write_release(tables: dict[str, pd.DataFrame], register: Register, out_dir: Path,
-                  keep: int = 5, now: dt.datetime | None = None,
-                  settings: Settings | None = None, inputs: str | None = None,
-                  reuse: bool = True) -> Release:
-    settings = settings or Settings.from_env()
-    out_dir = Path(out_dir)
-    releases = out_dir / RELEASES
-    releases.mkdir(parents=True, exist_ok=True)
-    now = now or dt.datetime.now(dt.UTC)
-    created = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    version = new_version(releases, now)
-    staging = releases / f".{version}.partial"
-    for stale in releases.glob(".*.partial"):  # left by a publish that was killed
-        shutil.rmtree(stale, ignore_errors=True)
-    previous = current_release(out_dir)
-    code = code_hash()
-    # files of the previous release are reused only when made by this very code
-    package = read_package(previous)
-    before = {r["name"]: r for r in package.get("resources", [])} \
-        if reuse and package.get("code") == code else {}
-    try:
-        resources, csv_data, changed = [], {}, []
-        for dataset_id, frame in tables.items():
-            spec = register.datasets[dataset_id]
-            files = {}
-            plain = render("csv", frame, dataset_id)
-            digest = _digest(plain)
-            reused = _reuse(previous, before.get(dataset_id), digest, staging, register,
-                            dataset_id)
-            if reused is None:
-                changed.append(dataset_id)
-            for format_id, (suffix, mediatype) in RELEASE_FORMATS.items():
-                path = f"{dataset_id}/{dataset_id}{suffix}"
-                stats = reused[format_id] if reused else _write(
-                    staging / path, plain, digest) if format_id == "csv" else _write(
-                    staging / path, render(format_id, frame, dataset_id))
-                files[format_id] = {"path": path, "format": format_id, "mediatype": mediatype,
-                                    **stats}
-            _write(staging / dataset_id / f"{dataset_id}.schema.json", (json.dumps(
-                register.published_descriptor(dataset_id), ensure_ascii=False, indent=2)
-                + "\n").encode("utf-8"))
-            csv_data[dataset_id] = plain
-            resources.append({
-                "name": dataset_id,
-                "title": spec.title.sv,
-                "description": spec.description.sv,
-                "en": {"title": spec.title.en, "description": spec.description.en},
-                "kind": spec.kind,
-                "path": f"{dataset_id}/{dataset_id}.csv",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                **{k: files["csv"][k] for k in ("bytes", "hash")},
-                "alternates": [files[f] for f in RELEASE_FORMATS if f != "csv"],
-                "schema": register.published_descriptor(dataset_id),
-            })
-        descriptor = package_descriptor(register, version, created, resources)
-        if inputs:
-            descriptor["inputs"] = inputs  # sha256 of what the release was made from
-        descriptor["code"] = code  # sha256 of the code that made it
-        _write(staging / "datapackage.json",
-               (json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-        changes = release_changes(previous, csv_data, {
-            d: list(register.schema(d).primary_key) for d in tables})
-        _write(staging / "changes.json", (json.dumps(
-            {"version": version, "previous": previous.name if previous else None,
-             "datasets": changes}, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
-        _write(staging / "CHANGELOG.md", changelog_markdown(
-            version, previous.name if previous else None, changes).encode("utf-8"))
-        check_release(staging, changed if before else None)  # before building on it
-        build_portal(staging, tables, register, resources, changes, version, created,
-                     settings.periods)
-        write_database(staging / "opendata.db", tables, register,
-                       previous / "opendata.db" if previous and before else None, changed)
-        write_metadata(staging / "datasette.json", register, version)
-        graph = build_dcat(register, settings.base_url, version, created, resources,
-                              settings.contact_email)
-        for name, data in serialize(graph).items():
-            _write(staging / name, data)
-        write_checksums(staging)
-        final = releases / version
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    switch_latest(out_dir, final)
-    prune(releases, keep)
-    return Release(version=version, path=final, created=created,
-                   rows={dataset_id: len(frame) for dataset_id, frame in tables.items()})
-
-
 def current_release(out_dir: Path) -> Path | None:
     link = Path(out_dir) / LATEST
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
-
-
-def write_checksums(folder: Path) -> None:
-    """SHA256SUMS in the format `sha256sum -c` reads: every file of the release but itself."""
-    lines = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(folder).as_posix()}"
-             for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "SHA256SUMS"]
-    (folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
-
-
-def check_release(folder: Path, only: list[str] | None = None) -> None:
-    """Frictionless validates the Data Package (types, keys, foreign keys, bytes, hash): all of
-    it, or the resources that changed since the previous, already validated, release (their
-    foreign keys are still checked against the whole package)."""
-    package = Package(str(folder / "datapackage.json"))
-    if only is None:
-        reports = [package.validate(limit_errors=10**9)]  # never truncate at 1000
-    else:
-        reports = [package.get_resource(name).validate(limit_errors=10**9) for name in only]
-    for report in reports:
-        if not report.valid:
-            raise PublishError(report.flatten(["taskName", "rowNumber", "fieldName", "type",
-                                               "note"]))
 
 
 def read_package(release: Path | None) -> dict[str, Any]:
@@ -206,23 +321,14 @@ def read_package(release: Path | None) -> dict[str, Any]:
     return json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
 
 
-def _reuse(previous: Path | None, resource: dict[str, Any] | None, digest: str,
-           staging: Path, register: Register, dataset_id: str) -> dict[str, dict] | None:
-    """A dataset whose rows and schema did not change since the previous release keeps its
-    files (hard links: same bytes, no work); None when it must be written."""
-    if previous is None or resource is None or resource.get("schema") != \
-            register.published_descriptor(dataset_id) or \
-            resource.get("hash") != digest:
-        return None
-    items = {"csv": resource, **{a["format"]: a for a in resource.get("alternates", [])}}
-    if set(items) != set(RELEASE_FORMATS) or not all((previous / i["path"]).is_file()
-                                             for i in items.values()):
-        return None
-    (staging / dataset_id).mkdir(parents=True, exist_ok=True)
-    for item in items.values():
-        os.link(previous / item["path"], staging / item["path"])
-    return {format_id: {"bytes": item["bytes"], "hash": item["hash"]}
-            for format_id, item in items.items()}
+def reusable(release: Path | None) -> dict[str, tuple[str, Path]]:
+    """Dataset id -> (fingerprint, Parquet file) of a release: what the next build may reuse."""
+    found = {}
+    for item in read_package(release).get("resources", []):
+        parquet = [a for a in item.get("alternates", []) if a.get("format") == "parquet"]
+        if item.get("fingerprint") and parquet:
+            found[item["name"]] = (item["fingerprint"], release / parquet[0]["path"])
+    return found
 
 
 def switch_latest(out_dir: Path, release: Path) -> None:

@@ -65,7 +65,7 @@ def file_summaries(discovery: Discovery, results: list[ValidatedFile]) -> list[F
     files = [FileSummary(path=r.file, report_type=r.report_type, department=r.department,
                          year=r.year, rows_read=r.rows_read, rows_published=r.rows_published,
                          rows_rejected=r.rows_rejected, file_rejected=r.file_rejected,
-                         rows_kept=len(r.kept), kept_from=r.kept_from, format=r.format,
+                         rows_kept=r.rows_kept, kept_from=r.kept_from, format=r.format,
                          encoding=r.encoding, delimiter=r.delimiter, sheet=r.sheet,
                          problems=r.problems) for r in results]
     files += [FileSummary(path=p.file, report_type=None, department=None, year=None,
@@ -133,3 +133,25 @@ def reference_report(summary: RunSummary) -> str:
         lines.append(f"- **{p.type}** ({p.severity}, {p.file}, {where}): {p.message_sv}  \n"
                      f"  _{p.message_en}_")
     return "\n".join(lines) + "\n"
+
+
+SHOWN = 3  # examples named when one kind of problem repeats
+
+
+def collapsed(problems: list[Problem], report: str) -> list[tuple[str, str]]:
+    """Problems as a person reads them on a console: one line per kind (severity and type),
+    with a count and a few examples when a kind repeats; the full list is in `report`.
+    -> (severity, line)."""
+    kinds: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        kinds.setdefault((p.severity, p.type), []).append(p)
+    lines = []
+    for (severity, kind), found in kinds.items():
+        if len(found) <= SHOWN:
+            lines += [(severity, f"{severity} {kind} {p.file}: {p.message_sv}") for p in found]
+            continue
+        examples = ", ".join(p.value or (f"rad {p.row}" if p.row else p.file)
+                             for p in found[:SHOWN])
+        lines.append((severity, f"{severity} {kind} ×{len(found)}: {examples} … – hela "
+                                f"listan / full list: {report}"))
+    return lines

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from flows.tables import build as transform
+from flows.tables import derived as transform
 from flows.tables.agenda2030 import direction, latest_activities, target_sort_key
 
 DEFAULT_PERIODS = [(2019, 2020), (2019, 2022)]  # the mid-term follow-up, and the whole period

@@ -15,7 +15,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from frictionless import Field
 
-from flows.checks.fastcheck.keys import KeyCells, canonical, canonical_type, cells_of, hash_column, nan_mask
+from flows.checks.fastcheck.keys import (
+    KeyCells,
+    canonical,
+    canonical_type,
+    cells_of,
+    hash_column,
+    nan_mask,
+    typed_array,
+)
 
 MISSING, UNSURE = np.uint8(1), np.uint8(2)  # status bits of a cell
 INT = r"^\s*-?[0-9]{1,18}\s*$"
@@ -33,12 +41,25 @@ DEFAULT_SHARE = 0.25
 MAX_KNOWN = 200_000  # distinct values whose verdicts a field remembers
 
 
-class Known(NamedTuple):
-    """Values of a field already judged, with their status and key cells."""
+class Checked(NamedTuple):
+    """A column's verdict: a status per cell (MISSING and UNSURE bits), the cells as a key sees
+    them (key fields only) and the typed values (when asked for: null where missing or unsure;
+    unsure cells are read by Frictionless afterwards)."""
 
-    values: pa.Array
     status: np.ndarray
     cells: KeyCells | None
+    typed: pa.Array | None
+
+    def take(self, indices: np.ndarray) -> Checked:
+        return Checked(self.status[indices], self.cells.take(indices) if self.cells else None,
+                       None if self.typed is None else self.typed.take(pa.array(indices)))
+
+
+class Known(NamedTuple):
+    """Values of a field already judged, with their verdicts."""
+
+    values: pa.Array
+    checked: Checked
 
 
 def _fits(kind: str, value: Any) -> bool:
@@ -57,9 +78,10 @@ class FieldCheck:
     """Checks one field's column of raw strings."""
 
     def __init__(self, field: Field, missing_values: list[str], *, key: bool = False,
-                 strategy: str = "auto") -> None:
+                 strategy: str = "auto", typed: bool = False) -> None:
         self.field = field
         self.key = key  # whether hashes of the typed values are wanted
+        self.typed = typed  # whether the typed values are wanted (to publish them)
         self.strategy = strategy  # auto | dictionary | direct (tests force one)
         self.only_empty_missing = list(missing_values) == [""]
         self.missing = pa.array(missing_values, pa.string())
@@ -106,7 +128,8 @@ class FieldCheck:
         self.true_false = (field.true_values, field.false_values) if kind == "boolean" else None
         # a text column with no constraints beyond `required` that is not a key is only
         # checked for missing values
-        self.needs_values = key or self.mode != "string" or bool(constraints - {"required"})
+        self.needs_values = key or typed or self.mode != "string" or bool(
+            constraints - {"required"})
         self.distinct_share = 0.0  # share of distinct values in the last piece
         self.known: Known | None = None  # values already judged
         self.lock = threading.Lock()
@@ -124,9 +147,8 @@ class FieldCheck:
                 self.memo[cell] = found
         return found
 
-    def check(self, column: pa.Array) -> tuple[np.ndarray, KeyCells | None]:
-        """-> (status per cell: MISSING and UNSURE bits, the cells as a key sees them where
-        the field is in a key, else None; unsure cells are to be read by Frictionless).
+    def check(self, column: pa.Array) -> Checked:
+        """The column's verdict; unsure cells are to be read by Frictionless.
 
         A column with few distinct values (codes, years, dates) is checked once per value,
         and the values' verdicts are remembered from piece to piece; one that had many in the
@@ -137,47 +159,45 @@ class FieldCheck:
         if known is not None:
             where = pc.index_in(column, value_set=known.values)
             if not where.null_count:
-                return self._gather(known, where.to_numpy())
+                return known.checked.take(where.to_numpy())
             if where.null_count <= len(column) // 8:  # some new values: add them
                 indices = where.fill_null(-1).to_numpy()
                 new = np.flatnonzero(indices < 0)
                 fresh = column.take(pa.array(new))
                 encoded = pc.dictionary_encode(fresh)
-                known = self._remember(encoded.dictionary, *self._evaluate(encoded.dictionary))
+                known = self._remember(encoded.dictionary, self._evaluate(encoded.dictionary))
                 indices = indices.copy()
                 indices[new] = pc.index_in(fresh, value_set=known.values).to_numpy()
-                return self._gather(known, indices)
+                return known.checked.take(indices)
         encoded = pc.dictionary_encode(column)
         self.distinct_share = len(encoded.dictionary) / max(len(column), 1)
         if not self._per_value():
             return self._evaluate(column)
-        known = self._remember(encoded.dictionary, *self._evaluate(encoded.dictionary))
+        known = self._remember(encoded.dictionary, self._evaluate(encoded.dictionary))
         indices = pc.index_in(encoded.dictionary, value_set=known.values).to_numpy()
-        return self._gather(known, indices[encoded.indices.to_numpy(zero_copy_only=False)])
+        return known.checked.take(indices[encoded.indices.to_numpy(zero_copy_only=False)])
 
-    @staticmethod
-    def _gather(known: Known, indices: np.ndarray) -> tuple[np.ndarray, KeyCells | None]:
-        return known.status[indices], (known.cells.take(indices) if known.cells else None)
-
-    def _remember(self, values: pa.Array, status: np.ndarray, cells: KeyCells | None) -> Known:
+    def _remember(self, values: pa.Array, checked: Checked) -> Known:
         """Add checked values to the known ones (pieces are checked in several threads; the
         known values only grow, so positions found in an earlier copy stay right)."""
         with self.lock:
             known = self.known
             if known is None:
-                self.known = Known(values, status, cells)
+                self.known = Known(values, checked)
                 return self.known
             new = pc.is_null(pc.index_in(values, value_set=known.values)).to_numpy(
                 zero_copy_only=False)
             grown = len(known.values) + int(new.sum()) > MAX_KNOWN
             if not grown:  # else: too many to remember; judged now, and when seen again
-                values, status = values.filter(pa.array(new)), status[new]
-                cells = cells.take(np.flatnonzero(new)) if cells else None
-            merged = Known(pa.concat_arrays([known.values, values]),
-                           np.concatenate([known.status, status]),
-                           None if cells is None else KeyCells(*(
-                               None if a is None else np.concatenate([a, b])
-                               for a, b in zip(known.cells, cells, strict=True))))
+                values, checked = values.filter(pa.array(new)), checked.take(np.flatnonzero(new))
+            before, cells = known.checked, checked.cells
+            merged = Known(pa.concat_arrays([known.values, values]), Checked(
+                np.concatenate([before.status, checked.status]),
+                None if cells is None else KeyCells(*(
+                    None if a is None else np.concatenate([a, b])
+                    for a, b in zip(before.cells, cells, strict=True))),
+                None if checked.typed is None else pa.concat_arrays(
+                    [before.typed, checked.typed])))
             if not grown:
                 self.known = merged
             return merged
@@ -189,14 +209,14 @@ class FieldCheck:
             return False
         return self.distinct_share < DICTIONARY_SHARE.get(self.mode, DEFAULT_SHARE)
 
-    def _evaluate(self, column: pa.Array) -> tuple[np.ndarray, KeyCells | None]:
+    def _evaluate(self, column: pa.Array) -> Checked:
         if self.only_empty_missing:
             missing = pc.equal(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
         else:
             missing = pc.is_in(column, value_set=self.missing).to_numpy(zero_copy_only=False)
-        cells = None
+        cells = typed = None
         if self.mode == "scalar":
-            clean, cells = self._scalar(column)
+            clean, cells, typed = self._scalar(column)
         elif not self.needs_values:
             clean = np.ones(len(column), dtype=bool)
         else:
@@ -213,7 +233,10 @@ class FieldCheck:
         status |= (~clean).astype(np.uint8) * UNSURE
         if cells is not None:  # a missing cell is None (unsure ones are read again)
             cells = KeyCells(cells.hashes, cells.nulls | missing, cells.nans)
-        return status, cells
+        if self.typed:  # null where missing or unsure: unsure cells are read again
+            typed = pc.if_else(pa.array(clean & ~missing), typed, pa.nulls(len(column),
+                                                                             typed.type))
+        return Checked(status, cells, typed if self.typed else None)
 
     # the fast types -------------------------------------------------------------------
     def _string(self, column: pa.Array):
@@ -286,14 +309,15 @@ class FieldCheck:
         return ok
 
     # everything else: Frictionless's own reader, once per distinct value ------------------
-    def _scalar(self, values: pa.Array) -> tuple[np.ndarray, KeyCells | None]:
+    def _scalar(self, values: pa.Array) -> tuple[np.ndarray, KeyCells | None, pa.Array | None]:
         flags, typed_values = [], []
         for value in values.to_pylist():
             target, notes = self.read(value)
             flags.append(not notes)
             typed_values.append(target if not notes else None)
         cells = cells_of(self.field, typed_values) if self.key else None
-        return np.asarray(flags, dtype=bool).reshape(len(values)), cells
+        typed = typed_array(self.field, typed_values) if self.typed else None
+        return np.asarray(flags, dtype=bool).reshape(len(values)), cells, typed
 
 
 def _mask(array: pa.Array) -> np.ndarray:

@@ -10,7 +10,7 @@ from frictionless import Resource, Schema, errors
 
 from flows.checks.fastcheck.keys import KeyCells, KeyLog, cells_of, key_hashes
 from flows.checks.fastcheck.result import Found, flat_error
-from flows.checks.fastcheck.schemas import sibling_schema
+from flows.checks.fastcheck.schemas import row_schema, sibling_schema
 
 
 class Keys:
@@ -92,8 +92,9 @@ def lookup_hashes(path: str | Path, fk: dict) -> np.ndarray:
     """Hashes of the referenced fields in another resource, typed by its own schema
     (a CSV with a sibling <name>.schema.yaml, or inferred by Frictionless)."""
     path = Path(path)
+    schema = sibling_schema(path)  # its own keys are not checked here: only its values read
     resource = Resource(path=path.name, basepath=str(path.parent.resolve()),
-                        schema=sibling_schema(path))
+                        schema=None if schema is None else row_schema(schema))
     names = list(fk["reference"]["fields"])
     with resource:
         rows = [tuple(row.get(n) for n in names) for row in resource.row_stream]

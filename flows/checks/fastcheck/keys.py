@@ -45,6 +45,20 @@ def canonical_type(field: Field) -> pa.DataType:
     return CANONICAL.get(field.type, pa.string())
 
 
+def fits(field: Field, value: Any) -> bool:
+    """Whether a Frictionless-typed value fits the field's canonical Arrow type (an integer
+    beyond 64 bits does not)."""
+    return value is None or field.type not in ("integer", "year") or INT64[0] <= int(value) < \
+        INT64[1]
+
+
+def typed_array(field: Field, values: list[Any]) -> pa.Array:
+    """Frictionless-typed Python values as the field's canonical Arrow array - what is
+    published (a value that does not fit is None: see fits)."""
+    return pa.array([canonical(field, v) if fits(field, v) else None for v in values],
+                    canonical_type(field))
+
+
 class KeyCells(NamedTuple):
     """One key field's cells in some rows, as the key checks see them."""
 
@@ -247,3 +261,13 @@ def _later_repeats(hashes: np.ndarray) -> np.ndarray:
     candidates = np.flatnonzero(table[hashes & FILTER_BITS])
     repeat = pd.Series(hashes[candidates]).duplicated(keep="first").to_numpy()
     return candidates[repeat]
+
+
+def row_keys(columns: list[pa.Array]) -> np.ndarray:
+    """One uint64 per row over a key's typed columns (canonical Arrow types), equal for equal
+    keys whatever table the rows are in: the hash the key checks use."""
+    if not columns:
+        return np.zeros(0, dtype=np.uint64)
+    cells = [KeyCells(hash_column(c), c.is_null().to_numpy(zero_copy_only=False),
+                      nan_mask(c) if pa.types.is_floating(c.type) else None) for c in columns]
+    return key_hashes(cells)[0]

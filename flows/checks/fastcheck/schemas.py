@@ -20,9 +20,13 @@ def load_schema(source: dict | str | Path) -> Schema:
 
 
 def sibling_schema(csv_path: Path) -> Schema | None:
-    """The schema of a lookup CSV: <name>.schema.yaml beside it, or None (inferred)."""
-    path = csv_path.with_suffix("").with_suffix(".schema.yaml")
-    return load_schema(path) if path.exists() else None
+    """The schema of a lookup CSV: <name>.schema.yaml or .schema.json beside it, or None
+    (inferred)."""
+    for suffix in (".schema.yaml", ".schema.json"):
+        path = Path(csv_path).with_suffix("").with_suffix(suffix)
+        if path.exists():
+            return load_schema(path)
+    return None
 
 
 def row_schema(schema: Schema) -> Schema:

@@ -15,14 +15,15 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from frictionless import Dialect, Package, Resource, Schema, errors
 
 from flows.checks.fastcheck.fields import MISSING, UNSURE, FieldCheck
 from flows.checks.fastcheck.keycheck import Keys, order_row_errors
-from flows.checks.fastcheck.keys import cells_of
-from flows.checks.fastcheck.reading import Piece, in_order, numbers_from, one_byte, parse_piece, pieces
+from flows.checks.fastcheck.keys import canonical_type, cells_of, fits, typed_array
 from flows.checks.fastcheck.result import FastResult, Found, cell_errors, flat_error, from_frictionless
 from flows.checks.fastcheck.schemas import load_schema, row_schema, sibling_schema
+from flows.intake.pieces import Piece, in_order, numbers_from, one_byte, parse_piece, pieces
 
 # pieces are parsed and checked in threads (pyarrow and numpy free the GIL), in order
 WORKERS = max(2, min(8, os.cpu_count() or 2))
@@ -157,6 +158,8 @@ class Findings(NamedTuple):
     blank: np.ndarray  # positions of blank rows
     cells: list[tuple[int, int, Any, dict]]  # (position, field index, cell, notes)
     logs: dict[str, tuple[np.ndarray, np.ndarray]]  # key log entries, prepared
+    typed: list[pa.Array] | None = None  # the typed values, per field, when the checks want them
+    too_large: list[tuple[int, int, Any]] = []  # (position, field index, cell): no 64-bit int
 
 
 def _inspect(table: pa.Table, set_aside: list[tuple[int, str]], schema: Schema,
@@ -165,27 +168,47 @@ def _inspect(table: pa.Table, set_aside: list[tuple[int, str]], schema: Schema,
     cell that is not, blank rows, and the key hashes. Runs in a worker thread."""
     rows = table.num_rows
     if not rows:
-        return Findings(0, set_aside, np.zeros(0, dtype=np.int64), [], {})
+        return Findings(0, set_aside, np.zeros(0, dtype=np.int64), [], {},
+                        [pa.array([], canonical_type(f)) for f in schema.fields]
+                        if checks and checks[0].typed else None)
     columns = [c.chunk(0) if c.num_chunks == 1 else c.combine_chunks() for c in table.columns]
     results = [check.check(column) for check, column in zip(checks, columns, strict=True)]
-    blank = np.bitwise_and.reduce([status for status, _ in results]) & MISSING != 0
-    cells, key_cells = [], {}
+    blank = np.bitwise_and.reduce([found.status for found in results]) & MISSING != 0
+    cells, key_cells, typed, too_large = [], {}, [], []
     for index, (field_, check) in enumerate(zip(schema.fields, checks, strict=True)):
-        status, field_cells = results[index]
-        unsure = np.flatnonzero((status & UNSURE != 0) & ~blank)
+        found = results[index]
+        unsure = np.flatnonzero((found.status & UNSURE != 0) & ~blank)
         values = []
         for position, cell in zip(unsure.tolist(),
                                   columns[index].take(pa.array(unsure)).to_pylist(), strict=True):
             target, notes = check.read(cell)
             if notes:
                 cells.append((position, index, cell, notes))
+            elif not fits(field_, target):
+                too_large.append((position, index, cell))
             values.append(None if notes and "type" in notes else target)
+        field_cells = found.cells
         if field_cells is not None:
             if len(unsure):  # Frictionless's typed value, as the key check would see it
                 field_cells = field_cells.put(unsure, cells_of(field_, values))
             key_cells[field_.name] = field_cells
+        if found.typed is not None:
+            column = found.typed
+            if len(unsure):
+                column = _put(column, unsure, typed_array(field_, values))
+            typed.append(column)
     return Findings(rows, set_aside, np.flatnonzero(blank), cells,
-                    keys.prepare(key_cells) if keys.fields else {})
+                    keys.prepare(key_cells) if keys.fields else {},
+                    typed if typed else None, too_large)
+
+
+def _put(column: pa.Array, positions: np.ndarray, values: pa.Array) -> pa.Array:
+    """The column with `values` at `positions` (few: the cells Frictionless read)."""
+    where = np.zeros(len(column), dtype=bool)
+    where[positions] = True
+    spread = np.zeros(len(column), dtype=np.int64)
+    spread[positions] = np.arange(len(positions))
+    return pc.if_else(pa.array(where), values.take(pa.array(spread)), column)
 
 
 def _record(found: Findings, numbers: np.ndarray, schema: Schema,

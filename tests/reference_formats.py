@@ -1,5 +1,6 @@
-"""Every published format of a dataset, from one DataFrame: the same rows in each, and the
-same bytes for the same rows (no timestamps inside data files)."""
+"""The reference the streaming writers (flows/outputs/writers.py) are proven identical to: the
+formats as the project first wrote them, row by row from a whole pandas DataFrame. Kept in the
+tests as the definition of the published bytes of CSV, Excel CSV and JSON (tests/test_writers.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Reading a CSV in pieces cut at row borders, parsed (and checked) by pyarrow in a pool a few
-pieces ahead of the caller."""
+"""Reading a CSV in pieces cut at row borders (outside quoted values, which may hold newlines),
+parsed by pyarrow in a pool a few pieces ahead of the caller. Used by the flow's reader and by
+the standalone validator (checks/fastcheck)."""
 
 from __future__ import annotations
 
@@ -76,19 +77,36 @@ def pieces(path: Path, size: int, quote: str | None, delimiter: str):
     outside quoted values (which may hold newlines). Byte cuts are safe for UTF-8 and
     one-byte encodings. The pieces are views of the memory-mapped file: nothing is copied
     before pyarrow parses."""
-    quote_byte = quote.encode("ascii")[0] if quote else None
-    delimiter_byte = delimiter.encode("ascii")[0]
     with path.open("rb") as handle:
         if not os.fstat(handle.fileno()).st_size:
             return
         # not closed here: the views handed out keep the map alive until pyarrow is done
         data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    view, start, end = memoryview(data), None, 0
-    while start is None:  # the header row: up to its first newline outside quotes
+    start = first_row_end(data, quote, delimiter)
+    if start is None:
+        return
+    view = memoryview(data)
+    for begin, cut in spans(data, start, size, quote, delimiter):
+        yield Piece(view[begin:cut], partial(_forget, data, begin, cut))
+
+
+def first_row_end(data: Any, quote: str | None, delimiter: str, start: int = 0) -> int | None:
+    """Just after the first row from `start` (its first newline outside quotes), or None."""
+    quote_byte = quote.encode("ascii")[0] if quote else None
+    delimiter_byte = delimiter.encode("ascii")[0]
+    end = start
+    while True:
         end = min(len(data), end + (1 << 20))
-        start = _cut(data, 0, end, quote_byte, delimiter_byte, last=False)
-        if start is None and end == len(data):
-            return
+        found = _cut(data, start, end, quote_byte, delimiter_byte, last=False)
+        if found is not None or end == len(data):
+            return found
+
+
+def spans(data: Any, start: int, size: int, quote: str | None, delimiter: str):
+    """(begin, end) byte spans of about `size` bytes from `start` (a row's start) to the end,
+    each cut just after a newline outside quoted values."""
+    quote_byte = quote.encode("ascii")[0] if quote else None
+    delimiter_byte = delimiter.encode("ascii")[0]
     while start < len(data):
         end = start + size
         cut = None
@@ -96,7 +114,7 @@ def pieces(path: Path, size: int, quote: str | None, delimiter: str):
             cut = _cut(data, start, end, quote_byte, delimiter_byte) if end < len(data) \
                 else len(data)
             end += size
-        yield Piece(view[start:cut], partial(_forget, data, start, cut))
+        yield start, cut
         start = cut
 
 
@@ -108,7 +126,7 @@ def _forget(data: mmap.mmap, start: int, end: int) -> None:
         data.madvise(mmap.MADV_DONTNEED, low, high - low)
 
 
-def _cut(data: mmap.mmap, start: int, end: int, quote: int | None, delimiter: int, *,
+def _cut(data: Any, start: int, end: int, quote: int | None, delimiter: int, *,
          last: bool = True) -> int | None:
     """Just after the last (or first) newline in data[start:end] outside quoted values, or
     None. `start` is the start of a row."""
