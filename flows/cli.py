@@ -67,6 +67,14 @@ def run(
         errors.print(f"[red]Mappen {settings.raw_dir} finns inte / the folder does not exist.[/red]"
                      " Ange --raw MAPP / give --raw DIR.")
         raise typer.Exit(2)
+    if not full and not source:  # nothing changed: say so without starting Prefect
+        from flows.inputs import run_inputs, unchanged_since
+
+        previous = unchanged_since(settings.out_dir, run_inputs(
+            settings.raw_dir, settings.schemas_dir, settings).inputs)
+        if previous:
+            print_unchanged(previous, settings.out_dir)
+            return
     configure_prefect_environment()
     from flows.core import progress
     from flows.outputs.run_summary import collapsed, kept_note
@@ -108,10 +116,7 @@ def run(
         errors.print(f"[red]Flödet avbröts / the flow stopped:[/red] {state.message}")
         raise typer.Exit(1)
     if summary.unchanged_since:
-        console.print(f"Inget har ändrats sedan release {summary.unchanged_since}: "
-                      f"{settings.out_dir / 'latest'} är oförändrad. / Nothing changed since "
-                      f"release {summary.unchanged_since}; latest is unchanged (--full redoes "
-                      "everything).")
+        print_unchanged(summary.unchanged_since, settings.out_dir)
         return
     print_summary(summary)
     for file in summary.files:
@@ -128,6 +133,12 @@ def run(
     console.print(f"[green]Publicerad / published:[/green] {settings.out_dir / 'latest'} "
                   f"(release {summary.release.version}); rapport / report: "
                   f"{settings.reports_dir / 'latest' / 'summary.json'}")
+
+
+def print_unchanged(version: str, out_dir: Path) -> None:
+    console.print(f"Inget har ändrats sedan release {version}: {out_dir / 'latest'} är "
+                  f"oförändrad. / Nothing changed since release {version}; latest is unchanged "
+                  "(--full redoes everything).")
 
 
 def print_summary(summary) -> None:

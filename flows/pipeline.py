@@ -22,32 +22,27 @@ from flows.checks.earlier import keep_earlier_deliveries, save_accepted
 from flows.checks.keys import merge_duplicates
 from flows.checks.spans import Plan, SpanFindings, check_span, combine_spans, plan_delivery
 from flows.checks.store import VerdictStore, fresh_folder
+from flows.checks.verdict import SUFFIX
 from flows.core import progress
-from flows.core.fingerprint import context_hash, file_hash, inputs_hash, validation_key
+from flows.core.fingerprint import validation_key
+from flows.core.memory import few_arenas, give_back
 from flows.core.problems import Problem
 from flows.core.register import DEFAULT_SCHEMAS, load_register
 from flows.core.settings import Settings
-from flows.intake.discover import Discovery, RawFile, discover
+from flows.inputs import RunInputs, run_inputs, unchanged_since
+from flows.intake.discover import RawFile
 from flows.intake.sources import Pulled, SourceError, is_transient, pull
 from flows.lock import RunInProgress, run_lock
 from flows.outputs.release import (
     PublishError,
     Release,
     current_release,
-    read_package,
     reusable,
     write_release,
 )
 from flows.outputs.run_summary import RunSummary, department_summaries, file_summaries, write_run_summary
 from flows.tables.codelists import read_codelists
 from flows.tables.datasets import Built, build_tables
-
-
-@task(cache_policy=NO_CACHE)
-def discover_deliveries(raw_dir: Path, schemas_dir: Path) -> Discovery:
-    found = discover(raw_dir, load_register(schemas_dir))
-    progress.report("discovered", str(len(found.files)))
-    return found
 
 
 def _retry_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -94,6 +89,7 @@ def validate_delivery(raw: RawFile, schemas_dir: Path, store_dir: Path, key: str
         return result
     if result is None:
         result = check_file(raw, register, into=store.rows(key))
+        give_back()
     store.save(key, result)
     progress.report("validated", raw.name)
     return result
@@ -118,18 +114,25 @@ def combine_delivery(plan: Plan, findings: list[SpanFindings], schemas_dir: Path
 
 def validate_deliveries(files: list[RawFile], keys: list[str], schemas_dir: Path,
                         store: Path, full: bool, split_bytes: int) -> list[ValidatedFile]:
-    """Every file's verdict; the spans of every large file are submitted at once, so they
-    are checked side by side."""
-    results = [future.result() for future in validate_delivery.map(
-        files, unmapped(schemas_dir), unmapped(store), keys, unmapped(full),
-        unmapped(split_bytes))]
+    """Every file's verdict. A file whose verdict the store holds (same name, bytes, schemas
+    and code) is not a task at all; the others are, and the spans of every large file are
+    submitted at once, so they are checked side by side."""
+    known = VerdictStore(store)
+    results: list[ValidatedFile | Plan | None] = [
+        None if full else known.load(key) for key in keys]
+    todo = [i for i, found in enumerate(results) if found is None]
+    futures = validate_delivery.map([files[i] for i in todo], unmapped(schemas_dir),
+                                    unmapped(store), [keys[i] for i in todo], unmapped(full),
+                                    unmapped(split_bytes))
+    for index, future in zip(todo, futures, strict=True):
+        results[index] = future.result()
     spans = {index: validate_span.map(unmapped(plan), range(len(plan.spans)),
                                       unmapped(schemas_dir),
-                                      [store / f"{keys[index]}.part{n}.parquet"
+                                      [store / f"{keys[index]}.part{n}{SUFFIX}"
                                        for n in range(len(plan.spans))])
              for index, plan in enumerate(results) if isinstance(plan, Plan)}
-    for index, futures in spans.items():
-        results[index] = combine_delivery(results[index], [f.result() for f in futures],
+    for index, futures_ in spans.items():
+        results[index] = combine_delivery(results[index], [f.result() for f in futures_],
                                           schemas_dir, store, keys[index])
     return results
 
@@ -145,17 +148,20 @@ def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, stat
     work = fresh_folder(Path(state_dir) / "work")
     merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, register, work),
                               register, work)
-    return merged, build_tables(
+    tables = build_tables(
         merged, register, context=context, min_count=Settings.from_env().min_count,
         codelists=codelists, work=work, keys=keys,
         reusable=None if full else reusable(current_release(out_dir)))
+    give_back()
+    return merged, tables
 
 
 @task(cache_policy=NO_CACHE)
-def unchanged_since(out_dir: Path, inputs: str) -> str | None:
-    """The version of the latest release if it was made from exactly these inputs."""
-    package = read_package(current_release(out_dir))
-    return package.get("version") if package and package.get("inputs") == inputs else None
+def gather_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInputs:
+    """The files delivered and the fingerprint of everything the run is made of."""
+    given = run_inputs(raw_dir, schemas_dir, settings)
+    progress.report("discovered", str(len(given.found.files)))
+    return given
 
 
 @task(cache_policy=NO_CACHE)
@@ -221,6 +227,7 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
     code, the output settings) equal the latest release's does nothing more; a changed file
     is validated again while unchanged ones come from the cache. full=True redoes all."""
     logger = get_run_logger()
+    few_arenas()  # the checks run on threads: see flows.core.memory
     try:
         with run_lock(out_dir, wait_for_lock):
             if source:
@@ -246,14 +253,9 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
 
 def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
              state_dir: Path, keep_releases: int, full: bool, logger: Any) -> RunSummary:
-    found = discover_deliveries(raw_dir, schemas_dir)
-    context = context_hash(schemas_dir)
     settings = Settings.from_env()
-    digests = {f.name: file_hash(f.path) for f in found.files}  # each file read once here
-    inputs = inputs_hash(digests, context, {
-        "base_url": settings.base_url, "contact": settings.contact_email,
-        "periods": settings.report_periods, "min_count": settings.min_count,
-        "rejected": [p.file for p in found.rejected]})
+    given = gather_inputs(raw_dir, schemas_dir, settings)
+    found, digests, context, inputs = given.found, given.digests, given.context, given.inputs
     previous = None if full else unchanged_since(out_dir, inputs)
     if previous:
         logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",

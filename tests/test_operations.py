@@ -62,6 +62,14 @@ def test_only_what_changed_is_redone(tmp_path, raw_copy):
     state, third, validated = run(raw_copy, tmp_path)
     assert state.is_completed() and third.release.version != first.release.version
     assert validated == ["2021/social/personal.csv"]  # the others came from the cache
+    # only the dataset that file feeds is made again: the others keep their files (links)
+    one, two = first.release.path, third.release.path
+    for dataset_id, redone in (("personal", True), ("nyckeltal", False), ("aktiviteter", False),
+                               ("agenda2030_oversikt", False)):
+        same = [(one / dataset_id / f"{dataset_id}{suffix}").stat().st_ino ==
+                (two / dataset_id / f"{dataset_id}{suffix}").stat().st_ino
+                for suffix in (".csv", ".json", ".parquet", ".xlsx")]
+        assert same == [not redone] * 4, dataset_id
     assert sum(f.rows_published for f in third.files) == sum(
         f.rows_published for f in first.files)
 

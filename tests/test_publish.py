@@ -142,3 +142,30 @@ def test_killing_a_publish_midway_leaves_latest_complete_and_unchanged(tmp_path,
             assert hashlib.sha256((latest / name).read_bytes()).hexdigest() == digest
         assert Package(str(latest / "datapackage.json")).validate().valid
     assert midway, "no kill landed while the release was being written"
+
+
+def test_a_dataset_too_large_for_one_excel_sheet_has_no_xlsx_and_excel_csv_in_parts(
+        tmp_path, register):
+    """(Excel's sheet limit, 1,048,575 rows, made 40 here.) The metadata, the catalogue and
+    the portal say so, and the package still validates."""
+    release = write_release(build_tables([], register), register, tmp_path, excel_max_rows=40)
+    package = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
+    [targets] = [r for r in package["resources"] if r["name"] == "sdg_delmal"]  # 169 rows
+    formats = [a["format"] for a in targets["alternates"]]
+    assert "xlsx" not in formats and targets["xlsx"]["available"] is False
+    parts = [a for a in targets["alternates"] if a["format"] == "excel-csv"]
+    assert [p["part"] for p in parts] == [1, 2, 3, 4, 5] and {p["parts"] for p in parts} == {5}
+    rows = 0
+    for part in parts:
+        text = (release.path / part["path"]).read_bytes().decode("utf-8-sig")
+        lines = text.splitlines()
+        assert lines[0].startswith("delmal_id;") and len(lines) - 1 <= 40
+        rows += len(lines) - 1
+    assert rows == targets["rows"] == 169
+    [small] = [r for r in package["resources"] if r["name"] == "sdg_mal"]  # 17 rows
+    assert "xlsx" in [a["format"] for a in small["alternates"]] and "xlsx" not in small
+    page = (release.path / "datasets" / "sdg_delmal.html").read_text(encoding="utf-8")
+    assert "del 5/5" in page and targets["xlsx"]["reason"]["sv"] in page
+    assert "dataset/sdg_delmal/excel-csv-del05" in (release.path / "catalog.ttl").read_text(
+        encoding="utf-8")
+    assert Package(str(release.path / "datapackage.json")).validate().valid

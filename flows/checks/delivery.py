@@ -18,7 +18,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from frictionless import Dialect, Resource, Schema, errors
 
 from flows.checks.explain import describe
@@ -31,13 +30,22 @@ from flows.checks.fastcheck.validator import Findings, _inspect
 from flows.checks.header import map_header
 from flows.checks.privacy import personal_in
 from flows.checks.rules import rule_problems
-from flows.checks.verdict import KEY, ROW, ValidatedFile, hold_strict_file, rejected_file
+from flows.checks.verdict import (
+    KEY,
+    ROW,
+    RowWriter,
+    ValidatedFile,
+    filter_rows,
+    hold_strict_file,
+    read_rows,
+    rejected_file,
+)
 from flows.core.labels import label_index
 from flows.core.problems import Problem, problem
 from flows.core.register import Register
 from flows.intake.cells import cell_as_text, normalized
 from flows.intake.discover import RawFile
-from flows.intake.reading import MAX_CELL, Piece, Reading, read_delivery
+from flows.intake.reading import MAX_CELL, Piece, Reading, Span, read_delivery, read_span
 
 __all__ = ["ROW", "ValidatedFile", "check_file", "check_reading", "rejected_file", "stored_rows",
            "header_first", "codelist_resource"]
@@ -71,7 +79,7 @@ def check_reading(raw: RawFile, reading: Reading, register: Register,
     """The verdict on a file already opened (`pieces`: its rows, if not the reading's own)."""
     check = DeliveryCheck(raw, reading, register, into, pieces)
     for piece in check.pieces():
-        check.add(check.file.check(piece))
+        check.add(check.file.check(piece), piece.span)
     return check.verdict()
 
 
@@ -176,7 +184,7 @@ class FileCheck:
         logs += self._odd_rows(piece, problems)
         typed = dict(zip(self.present, found.typed, strict=True)) if found.typed else {}
         self._foreign_keys(typed, lines, texts, problems)
-        clean = np.array([int(n) not in problems for n in lines], dtype=bool)
+        clean = ~np.isin(lines, np.fromiter(problems, dtype=np.int64, count=len(problems)))
         for position, found_problems in rule_problems(
                 self.spec, self.raw, typed, lines, clean, self.register).items():
             problems.setdefault(int(lines[position]), []).extend(found_problems)
@@ -395,13 +403,15 @@ class DeliveryCheck:
         self.unnamed: dict[int, int] = {}
         self.accepted = 0
         self.tables: list[pa.Table] = []
-        self.writer: pq.ParquetWriter | None = None
+        self.writer: RowWriter | None = None
+        self.spans: list[Span | None] = []  # where each piece was read
 
     def pieces(self):
         return iter(self.given) if self.given is not None else self.reading.pieces()
 
-    def add(self, found: PieceVerdict) -> None:
-        """A piece's findings, in file order."""
+    def add(self, found: PieceVerdict, span: Span | None = None) -> None:
+        """A piece's findings, in file order (`span`: where it was read, if in place)."""
+        self.spans.append(span)
         self.rows += found.rows
         for index, line in found.unnamed.items():
             self.unnamed[index] = min(line, self.unnamed.get(index, line))
@@ -415,9 +425,8 @@ class DeliveryCheck:
             self.tables.append(found.accepted)
             return
         if self.writer is None:
-            self.into.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.into, self.file.stored_type, compression="zstd")
-        self.writer.write_table(found.accepted)
+            self.writer = RowWriter(self.into, self.file.stored_type)
+        self.writer.write(found.accepted)
 
     # -- at the end ----------------------------------------------------------------------------
     def verdict(self) -> ValidatedFile:
@@ -486,7 +495,7 @@ class DeliveryCheck:
         few rows whose key repeats)."""
         found: dict[int, dict[str, Any]] = {}
         file = self.file
-        for piece in self.pieces():
+        for piece in self._pieces_holding(lines):
             wanted = np.flatnonzero(np.isin(piece.lines, list(lines)))
             if len(wanted):
                 texts = file._texts(piece)
@@ -499,24 +508,37 @@ class DeliveryCheck:
                         cells, piece.columns is not None), strict=False))
         return found
 
+    def _pieces_holding(self, lines: set[int]):
+        """The pieces that hold some of the rows, read again: only their spans where the
+        file was read in place, else the whole file."""
+        spans = self.spans
+        if not spans or None in spans or not self.reading.in_place:
+            yield from self.pieces()
+            return
+        ends = [s.line for s in spans[1:]] + [2**62]
+        for span, end in zip(spans, ends, strict=True):
+            if any(span.line <= line < end for line in lines):
+                yield from read_span(self.raw.path, span, len(self.file.header),
+                                     self.reading.delimiter or ",")
+
     def _accepted_rows(self) -> pa.Table | None:
         if self.into is None:
             return pa.concat_tables(self.tables) if self.tables else \
                 self.file.stored_type.empty_table()
-        return pq.read_table(self.into) if self.into.is_file() else None
+        return read_rows(self.into) if self.into.is_file() else None
 
     def _drop_accepted(self, lines: set[int]) -> None:
-        """Take rows rejected at the end (repeated keys) out of the accepted ones."""
-        table = self._accepted_rows()
-        if table is None:
-            return
-        keep = pc.invert(pc.is_in(table[ROW], value_set=pa.array(sorted(lines), pa.int64())))
-        kept = table.filter(keep)
-        self.accepted = kept.num_rows
+        """Take rows rejected at the end (repeated keys) out of the accepted ones (a stored
+        file is copied batch by batch without them: memory stays bounded)."""
+        dropped = pa.array(sorted(lines), pa.int64())
         if self.into is None:
-            self.tables = [kept]
-        else:
-            pq.write_table(kept, self.into, compression="zstd")
+            table = self._accepted_rows()
+            kept = table.filter(pc.invert(pc.is_in(table[ROW], value_set=dropped)))
+            self.tables, self.accepted = [kept], kept.num_rows
+            return
+        if not self.into.is_file():
+            return
+        self.accepted = filter_rows(self.into, dropped)
 
     def _discard(self) -> None:
         self.tables, self.accepted = [], 0

@@ -16,17 +16,16 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from flows.checks.delivery import check_reading
-from flows.checks.verdict import KEY, ROW, ValidatedFile
+from flows.checks.verdict import KEY, ROW, SUFFIX, ValidatedFile, read_rows, write_rows
 from flows.core.register import Register
 from flows.intake.discover import RawFile
 from flows.intake.reading import Piece, Reading
 
 
 def _path(state_dir: Path, name: str) -> Path:
-    return Path(state_dir) / "accepted" / f"{name}.parquet"
+    return Path(state_dir) / "accepted" / f"{name}{SUFFIX}"
 
 
 def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str) -> None:
@@ -35,15 +34,26 @@ def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str) -
         if result.kept_from is not None or not result.rows_published:
             continue
         target = _path(state_dir, result.file)
+        note = target.with_suffix(".json")
+        source = result.accepted.name if result.accepted is not None else None
+        if source and target.is_file() and _note(note).get("source") == source:
+            continue  # the same verdict's rows are kept already (its first release stays)
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(f".{os.getpid()}.tmp")
         if result.accepted is not None:
             shutil.copyfile(result.accepted, temporary)
         else:
-            pq.write_table(result.accepted_table(), temporary, compression="zstd")
+            write_rows(temporary, result.accepted_table())
         os.replace(temporary, target)
-        note = target.with_suffix(".json")
-        note.write_text(json.dumps({"file": result.file, "release": release}), encoding="utf-8")
+        note.write_text(json.dumps({"file": result.file, "release": release,
+                                    "source": source}), encoding="utf-8")
+
+
+def _note(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile], register: Register,
@@ -63,8 +73,8 @@ def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile], regis
         raw = RawFile(path=stored, name=result.file, year=result.year,
                       department=result.department, report_type=result.report_type,
                       format="csv")
-        into = None if work is None else Path(work) / "kept" / f"{result.file}.parquet"
-        reading, pieces = _as_delivery(pq.read_table(stored), register, result.report_type)
+        into = None if work is None else Path(work) / "kept" / f"{result.file}{SUFFIX}"
+        reading, pieces = _as_delivery(read_rows(stored), register, result.report_type)
         again = check_reading(raw, reading, register, into=into, pieces=pieces)
         note = f"Tidigare leverans (release {release}): "
         note_en = f"Earlier delivery (release {release}): "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from typing import Any
 
 from frictionless import Schema
@@ -23,7 +24,15 @@ TYPE_HINTS: dict[str, tuple[str, str]] = {
 
 
 def nearest(value: Any, choices: list[str]) -> list[str]:
-    return difflib.get_close_matches(str(value), [str(c) for c in choices], n=3, cutoff=0.5)
+    """The (up to) three choices closest to the value; the same value is looked up once."""
+    if not isinstance(choices, tuple):
+        choices = tuple(str(c) for c in choices)
+    return list(_nearest(str(value), choices))
+
+
+@lru_cache(maxsize=4096)
+def _nearest(value: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(difflib.get_close_matches(value, choices, n=3, cutoff=0.5))
 
 
 def _suggest(value: Any, choices: list[str]) -> tuple[str, str]:

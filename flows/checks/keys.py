@@ -14,10 +14,17 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from flows.checks.fastcheck.keys import _later_repeats
-from flows.checks.verdict import KEY, ROW, ValidatedFile, hold_strict_file
+from flows.checks.verdict import (
+    KEY,
+    ROW,
+    SUFFIX,
+    ValidatedFile,
+    hold_strict_file,
+    read_rows,
+    write_rows,
+)
 from flows.core.problems import Problem, problem
 from flows.core.register import Register
 
@@ -49,7 +56,7 @@ def _column(result: ValidatedFile, which: str, names: list[str]) -> pa.Table:
     table = result._tables.get(which)
     if table is not None:
         return table.select(names)
-    return pq.read_table(getattr(result, which), columns=names)
+    return read_rows(getattr(result, which), columns=names)
 
 
 def _repeats(results: list[ValidatedFile], key: list[str]
@@ -97,10 +104,9 @@ def _reject(result: ValidatedFile, rejected: list[tuple[int, str, dict[str, Any]
     lines = pa.array(sorted(row for row, _, _ in rejected), pa.int64())
     table = result.accepted_table()
     kept = table.filter(pc.invert(pc.is_in(table[ROW], value_set=lines)))
-    target = None if work is None else Path(work) / "merged" / f"{result.file}.parquet"
+    target = None if work is None else Path(work) / "merged" / f"{result.file}{SUFFIX}"
     if target is not None:  # the verdict's own rows stay as they are: it is reused later
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(kept, target, compression="zstd")
+        write_rows(target, kept)
     updated = result.copy_with(
         rows_published=kept.num_rows, accepted=target,
         rejected_rows=sorted(set(result.rejected_rows) | set(lines.to_pylist())),

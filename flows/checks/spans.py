@@ -18,8 +18,9 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel
 
 from flows.checks.delivery import DeliveryCheck, FileCheck, PieceVerdict, _frame
-from flows.checks.verdict import ValidatedFile
+from flows.checks.verdict import RowWriter, ValidatedFile
 from flows.core.labels import label_index
+from flows.core.memory import give_back
 from flows.core.problems import Problem
 from flows.core.register import Register
 from flows.intake.discover import RawFile
@@ -36,7 +37,8 @@ class Plan(BaseModel):
 
 
 class SpanFindings(NamedTuple):
-    verdict: PieceVerdict  # with no rows in `accepted`: they are in `part`
+    verdicts: list[tuple[PieceVerdict, Span, int]]  # its pieces' findings, where they were
+    # read and how many rows they accept (not in `accepted`: a row group each in `part`)
     part: Path
     rows: int
 
@@ -62,15 +64,22 @@ AT_ONCE = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 def check_span(plan: Plan, index: int, register: Register, part: Path) -> SpanFindings:
     """One span's findings; its accepted rows go to `part`."""
-    with AT_ONCE:
+    with AT_ONCE:  # each piece's rows become one row group of the part (see combine_spans)
         check = FileCheck(plan.raw, plan.header, register)
-        piece = read_span(plan.raw.path, Span(*plan.spans[index]), len(plan.header),
-                          plan.delimiter)
-        found = check.check(piece)
-    part.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(found.accepted, part, compression="zstd")
-    rows = found.accepted.num_rows
-    return SpanFindings(found._replace(accepted=found.accepted.slice(0, 0)), part, rows)
+        writer, found, rows = RowWriter(part, check.stored_type), [], 0
+        none = check.stored_type.empty_table()
+        for piece in read_span(plan.raw.path, Span(*plan.spans[index]), len(plan.header),
+                               plan.delimiter):
+            verdict = check.check(piece)
+            accepted = verdict.accepted.num_rows
+            if accepted:
+                writer.write(verdict.accepted)
+            rows += accepted
+            found.append((verdict._replace(accepted=none), piece.span, accepted))  # not a
+            # zero-length slice: it would keep the rows' memory alive
+        writer.close()
+    give_back()
+    return SpanFindings(found, part, rows)
 
 
 def combine_spans(plan: Plan, findings: list[SpanFindings], register: Register,
@@ -81,9 +90,15 @@ def combine_spans(plan: Plan, findings: list[SpanFindings], register: Register,
         return _frame(plan.raw, None, problems=[reading])
     check = DeliveryCheck(plan.raw, reading, register, into)
     try:
-        for found in findings:
-            check.add(found.verdict._replace(accepted=pq.read_table(found.part)))
+        for found in findings:  # a piece's rows are a row group of its span's part
+            part, group = pq.ParquetFile(found.part), 0
+            for verdict, span, accepted in found.verdicts:
+                if accepted:
+                    verdict = verdict._replace(accepted=part.read_row_group(group))
+                    group += 1
+                check.add(verdict, span)
         return check.verdict()
     finally:
         for found in findings:
             Path(found.part).unlink(missing_ok=True)
+        give_back()

@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from flows.checks.verdict import ValidatedFile
+from flows.checks.verdict import SUFFIX, ValidatedFile
 
 
 class VerdictStore:
@@ -18,7 +18,7 @@ class VerdictStore:
         self.root = Path(root)
 
     def rows(self, key: str) -> Path:
-        return self.root / f"{key}.parquet"
+        return self.root / f"{key}{SUFFIX}"
 
     def load(self, key: str) -> ValidatedFile | None:
         note = self.root / f"{key}.json"

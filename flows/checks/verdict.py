@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, PrivateAttr
 
 from flows.core.problems import Problem, problem
 
+SUFFIX = ".parquet"  # the work store: Parquet, LZ4 (fast), which DuckDB reads natively
 ROW = "_row"  # each accepted row remembers its row in the delivered file
 KEY = "_key"  # and the 64-bit hash of its primary key (for the checks across files)
 
@@ -67,7 +69,7 @@ class ValidatedFile(BaseModel):
         if name in self._tables:
             return self._tables[name]
         path = getattr(self, name)
-        return pq.read_table(path) if path is not None and Path(path).is_file() else None
+        return read_rows(path) if path is not None and Path(path).is_file() else None
 
     @property
     def records(self) -> list[dict[str, Any]]:
@@ -79,6 +81,46 @@ class ValidatedFile(BaseModel):
         copy = self.model_copy(update=update)
         copy._tables = dict(self._tables)
         return copy
+
+
+def read_rows(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """Rows of the work store (only the columns asked for are read)."""
+    return pq.read_table(path, columns=columns)
+
+
+def write_rows(path: Path, table: pa.Table) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="lz4")
+
+
+def filter_rows(path: Path, dropped: pa.Array) -> int:
+    """Remove the rows whose `_row` is among `dropped` from a stored file, a row group at a
+    time (-> the rows left)."""
+    source = pq.ParquetFile(path)
+    target = path.with_name(path.name + ".tmp")
+    writer, left = RowWriter(target, source.schema_arrow), 0
+    for batch in source.iter_batches(batch_size=262_144):
+        kept = batch.filter(pc.invert(pc.is_in(batch.column(ROW), value_set=dropped)))
+        writer.write(pa.Table.from_batches([kept]))
+        left += kept.num_rows
+    writer.close()
+    target.replace(path)
+    return left
+
+
+class RowWriter:
+    """Rows written to the work store piece by piece."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(path, schema, compression="lz4")
+
+    def write(self, table: pa.Table) -> None:
+        """The rows as one row group."""
+        self.writer.write_table(table, row_group_size=max(1, table.num_rows))
+
+    def close(self) -> None:
+        self.writer.close()
 
 
 def rejected_file(name: str, report_type: str, problems: list[Problem]) -> ValidatedFile:

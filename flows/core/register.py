@@ -113,17 +113,24 @@ class Register(BaseModel):
         with path.open(encoding="utf-8", newline="") as handle:
             return [row for row in csv.reader(handle)]
 
-    def lookups(self, schema: Schema) -> dict[str, list[str]]:
+    def lookups(self, schema: Schema) -> dict[str, tuple[str, ...]]:
         """The codes each foreign key of a schema points at, by codelist."""
         return {fk["reference"]["resource"]: self.codes(fk["reference"]["resource"],
                                                         fk["reference"]["fields"][0])
                 for fk in schema.foreign_keys}
 
-    def codes(self, dataset_id: str, field: str | None = None) -> list[str]:
+    def codes(self, dataset_id: str, field: str | None = None) -> tuple[str, ...]:
         """The values of one column of a codelist (by default its first, the id)."""
-        header, *rows = self.codelist_rows(dataset_id)
-        index = header.index(field) if field else 0
-        return [row[index] for row in rows]
+        return _codes(self.schemas_dir / "codelists" / f"{dataset_id}.csv", field)
+
+
+@cache
+def _codes(path: Path, field: str | None) -> tuple[str, ...]:
+    """One column of a codelist CSV, read once."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    index = header.index(field) if field else 0
+    return tuple(row[index] for row in rows)
 
 
 @cache

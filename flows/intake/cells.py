@@ -17,6 +17,7 @@ import re
 import sys
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -65,18 +66,79 @@ def normalize_date(value: Any, from_excel: bool) -> Any:
 
 
 def normalized(column: pa.Array, field_type: str) -> pa.Array:
-    """A column of delivered text ('' when empty) as the schema check should read it."""
-    column = pc.if_else(pc.match_substring_regex(column, ONLY_SPACE), "", column)
+    """A column of delivered text ('' when empty) as the schema check should read it.
+
+    Only cells whose bytes could make a rule apply are looked at (a byte scan finds them):
+    a cell of only spaces must start with a space; a number the rules change holds a comma,
+    a space, a character beyond ASCII or two points."""
+    column = _blank_emptied(column)
     if field_type in ("number", "integer"):
-        column = pc.if_else(pc.match_substring_regex(column, COMMA_NUMBER),
+        candidates = _any_byte(column, NUMBER_BYTES) | (_count_byte(column, ord(".")) >= 2)
+        if not candidates.any():
+            return column
+        comma = pc.match_substring_regex(column, COMMA_NUMBER)
+        column = pc.if_else(pc.and_(pa.array(candidates), comma),
                             pc.replace_substring(column, ",", "."), column)
-        settled = pc.or_(pc.equal(column, ""), pc.match_substring_regex(column, PLAIN_NUMBER))
+        settled = pa.array(~candidates | pc.fill_null(comma, False).to_numpy(
+            zero_copy_only=False))
         return _by_value(column, settled, normalize_number)
     if field_type == "date":
         settled = pc.or_(pc.invert(pc.match_substring(column, "00:00")),
                          pc.match_substring_regex(column, ISO_DATE))
         return _by_value(column, settled, lambda v: normalize_date(v, False))
     return column
+
+
+def _table(*ranges: tuple[int, int]) -> np.ndarray:
+    marked = np.zeros(256, dtype=bool)
+    for low, high in ranges:
+        marked[low:high + 1] = True
+    return marked
+
+
+# the first byte of a cell of only spaces (Python's whitespace, in UTF-8)
+SPACE_FIRST = _table((0x09, 0x0D), (0x1C, 0x20), (0xC2, 0xC2), (0xE1, 0xE3))
+# bytes without which no number rule changes a cell: comma, spaces, anything beyond ASCII
+NUMBER_BYTES = _table((0x09, 0x0D), (0x1C, 0x20), (ord(","), ord(",")), (0x80, 0xFF))
+
+
+def _buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, bytes) of a string column."""
+    _, offsets, data = column.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int32, count=len(column) + 1,
+                            offset=column.offset * 4)
+    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def _count_marked(column: pa.Array, marked: np.ndarray) -> np.ndarray:
+    """Per cell, how many of its bytes are marked."""
+    offsets, data = _buffers(column)
+    start = int(offsets[0])
+    running = np.zeros(int(offsets[-1]) - start + 1, dtype=np.int32)
+    np.cumsum(marked[data[start:int(offsets[-1])]], out=running[1:])
+    return running[offsets[1:] - start] - running[offsets[:-1] - start]
+
+
+def _any_byte(column: pa.Array, marked: np.ndarray) -> np.ndarray:
+    return _count_marked(column, marked) > 0
+
+
+def _count_byte(column: pa.Array, byte: int) -> np.ndarray:
+    return _count_marked(column, _table((byte, byte)))
+
+
+def _blank_emptied(column: pa.Array) -> pa.Array:
+    """Cells of only spaces become '' (empty)."""
+    offsets, data = _buffers(column)
+    filled = offsets[1:] > offsets[:-1]
+    first = np.zeros(len(column), dtype=np.uint8)
+    first[filled] = data[offsets[:-1][filled]]
+    maybe = filled & SPACE_FIRST[first]
+    if not maybe.any():
+        return column
+    blank = pc.and_(pa.array(maybe), pc.match_substring_regex(column, ONLY_SPACE))
+    return pc.if_else(blank, "", column)
 
 
 def _by_value(column: pa.Array, settled: pa.Array, rule: Any) -> pa.Array:

@@ -102,17 +102,19 @@ def first_row_end(data: Any, quote: str | None, delimiter: str, start: int = 0) 
             return found
 
 
-def spans(data: Any, start: int, size: int, quote: str | None, delimiter: str):
-    """(begin, end) byte spans of about `size` bytes from `start` (a row's start) to the end,
-    each cut just after a newline outside quoted values."""
+def spans(data: Any, start: int, size: int, quote: str | None, delimiter: str,
+          stop: int | None = None):
+    """(begin, end) byte spans of about `size` bytes from `start` (a row's start) to `stop`
+    (a row's end; default the end of data), each cut just after a newline outside quoted
+    values."""
     quote_byte = quote.encode("ascii")[0] if quote else None
     delimiter_byte = delimiter.encode("ascii")[0]
-    while start < len(data):
+    stop = len(data) if stop is None else stop
+    while start < stop:
         end = start + size
         cut = None
         while cut is None:  # a row longer than the piece: take more
-            cut = _cut(data, start, end, quote_byte, delimiter_byte) if end < len(data) \
-                else len(data)
+            cut = _cut(data, start, end, quote_byte, delimiter_byte) if end < stop else stop
             end += size
         yield start, cut
         start = cut

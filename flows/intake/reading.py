@@ -47,6 +47,14 @@ QUOTE = '"'
 TERMINATORS = re.compile(rb"\r\n|\r|\n")
 
 
+class Span(NamedTuple):
+    """A stretch of a CSV's rows: bytes begin..end of the file, the first at `line`."""
+
+    begin: int
+    end: int
+    line: int
+
+
 class Piece(NamedTuple):
     """Rows of a delivered file, in file order.
 
@@ -59,6 +67,7 @@ class Piece(NamedTuple):
     records: list[list[Any]] | None
     lines: np.ndarray
     odd: list[tuple[int, list[Any]]]
+    span: Span | None = None  # where in the file it was read (a CSV read in place)
 
     @property
     def rows(self) -> int:
@@ -106,14 +115,6 @@ class Reading(BaseModel):
                               self.delimiter or ",", size)
 
 
-class Span(NamedTuple):
-    """A stretch of a CSV's rows: bytes begin..end of the file, the first at `line`."""
-
-    begin: int
-    end: int
-    line: int
-
-
 def csv_spans(reading: Reading, size: int) -> list[Span]:
     """A CSV's rows after the header in spans of about `size` bytes cut at row borders, each
     with the line it starts at (counting lines is a fast byte count)."""
@@ -125,15 +126,21 @@ def csv_spans(reading: Reading, size: int) -> list[Span]:
     return found
 
 
-def read_span(path: Path, span: Span, width: int, delimiter: str) -> Piece:
-    """One span of a UTF-8 CSV, parsed (a task of its own: on a thread or another machine)."""
+def read_span(path: Path, span: Span, width: int, delimiter: str,
+              size: int = PIECE_BYTES) -> Iterator[Piece]:
+    """One span of a UTF-8 CSV (a task of its own: on a thread or another machine), parsed in
+    pieces of about `size` bytes."""
     data = _map(path)
     names = [f"c{i}" for i in range(width)]
-    view = memoryview(data)[span.begin:span.end]
-    try:
-        return parse_csv_piece(view, names, delimiter, span.line)
-    except pa.ArrowInvalid:
-        return python_csv_piece(bytes(view).decode("utf-8"), width, delimiter, span.line)
+    view, line = memoryview(data), span.line
+    for begin, end in spans(data, span.begin, size, QUOTE, delimiter, stop=span.end):
+        try:
+            piece = parse_csv_piece(view[begin:end], names, delimiter, line)
+        except pa.ArrowInvalid:
+            piece = python_csv_piece(bytes(view[begin:end]).decode("utf-8"), width, delimiter,
+                                     line)
+        yield piece._replace(span=Span(begin, end, line))
+        line += count_lines(view[begin:end])
 
 
 class UnreadableError(Exception):
@@ -319,15 +326,21 @@ def csv_pieces(data: Any, start: int, first_line: int, width: int, delimiter: st
         except pa.ArrowInvalid:  # the rest of the file, read by Python
             yield python_csv_piece(bytes(view[begin:]).decode("utf-8"), width, delimiter, line)
             return
+        span = Span(begin, end, line)
         line += count_lines(view[begin:end])
-        yield piece
+        yield piece._replace(span=span)
 
 
 def count_lines(data: Any) -> int:
     """Physical lines in data (a last line without a newline counts too)."""
-    raw = bytes(data)
-    ends = raw.count(b"\n") + raw.count(b"\r") - raw.count(b"\r\n")
-    return ends + (1 if raw and not raw.endswith((b"\n", b"\r")) else 0)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    if not len(raw):
+        return 0
+    feeds, returns = raw == 10, raw == 13
+    ends = int(np.count_nonzero(feeds))
+    if returns.any():  # \r ends a line too, \r\n only once
+        ends += int(np.count_nonzero(returns)) - int(np.count_nonzero(returns[:-1] & feeds[1:]))
+    return ends + (0 if raw[-1] in (10, 13) else 1)
 
 
 def parse_csv_piece(data: Any, names: list[str], delimiter: str, first_line: int) -> Piece:

@@ -160,12 +160,15 @@ def build_dcat(register: Register, base_url: str, version: str, created: str,
         graph.add((dataset, DCTERMS.conformsTo, standard))
         for item in [resource, *resource["alternates"]]:
             format_id = item.get("format", "csv")
-            distribution = URIRef(f"{base}dataset/{dataset_id}/{format_id}")
+            part = f"-del{item['part']:02d}" if item.get("part") else ""  # a file in parts
+            shown = f"{format_id}, del {item['part']}/{item['parts']}" if part else format_id
+            shown_en = f"{format_id}, part {item['part']}/{item['parts']}" if part else format_id
+            distribution = URIRef(f"{base}dataset/{dataset_id}/{format_id}{part}")
             url = typed(f"{base}latest/{item['path']}", RDFS.Resource)
             graph.add((dataset, DCAT.distribution, distribution))
             graph.add((distribution, RDF.type, DCAT.Distribution))
-            text(distribution, DCTERMS.title, f"{resource['title']} ({format_id})",
-                 f"{resource['en']['title']} ({format_id})")
+            text(distribution, DCTERMS.title, f"{resource['title']} ({shown})",
+                 f"{resource['en']['title']} ({shown_en})")
             text(distribution, DCTERMS.description,
                  f"{resource['description']} Format: {FORMAT_TEXT[format_id][0]}.",
                  f"{resource['en']['description']} Format: {FORMAT_TEXT[format_id][1]}.")

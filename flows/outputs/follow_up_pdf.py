@@ -26,8 +26,38 @@ def _number(value: Any) -> str:
 
 
 def write(pdf: FPDF, height: float, text: str) -> None:
-    """A paragraph from the left margin, the next one below it."""
-    pdf.multi_cell(0, height, _latin(text), new_x="LMARGIN", new_y="NEXT")
+    """A paragraph from the left margin, the next one below it: wrapped at spaces to the page
+    width here, each line one cell (fpdf2's own multi_cell lays text out a character at a
+    time, some milliseconds a paragraph: too slow for a report of thousands of key figures)."""
+    for line in wrapped(pdf, _latin(text)):
+        pdf.cell(0, height, line, new_x="LMARGIN", new_y="NEXT")
+
+
+def wrapped(pdf: FPDF, text: str) -> list[str]:
+    """The text's lines at the current font, each as wide as the page allows."""
+    room = pdf.epw - 2 * pdf.c_margin
+    widths = pdf.current_font.cw
+    scale = pdf.font_size / 1000
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, width = "", 0.0
+        for word in paragraph.split(" "):
+            size = sum(widths[c] for c in word) * scale
+            gap = widths[" "] * scale if line else 0.0
+            if line and width + gap + size > room:
+                lines.append(line)
+                line, width, gap = "", 0.0, 0.0
+            while size > room:  # a word longer than a line is cut
+                cut = 1
+                while cut < len(word) and sum(widths[c] for c in word[:cut + 1]) * scale <= room:
+                    cut += 1
+                lines.append(word[:cut])
+                word = word[cut:]
+                size = sum(widths[c] for c in word) * scale
+            line = f"{line} {word}" if line else word
+            width += gap + size
+        lines.append(line)
+    return lines
 
 
 def follow_up_pdf(report: dict[str, Any]) -> bytes:

@@ -16,7 +16,7 @@ from flows.core.register import Register
 from flows.core.values import json_value
 from flows.outputs import charts
 from flows.outputs.follow_up_pdf import follow_up_pdf
-from flows.tables.agenda2030 import latest_activities
+from flows.tables.agenda2030 import latest_activities, series_by_figure
 from flows.tables.datasets import Built
 from flows.tables.derived import STATUSES
 from flows.tables.follow_up import DEFAULT_PERIODS, follow_up
@@ -49,7 +49,7 @@ TEXT: dict[str, dict[str, str]] = {
         "oförändrad": "oförändrad", "saknas": "saknas", "ökande": "ökande",
         "minskande": "minskande", "source": "Källa", "see_dataset": "Se datasetet",
         "sdg_goals": "globala mål", "sdg_targets": "delmål", "touches": "Programmet berör",
-        "verbatim": "",
+        "verbatim": "", "part": "del",
     },
     "en": {
         "site": "Aneby Municipality – open data on the 2019–2022 programme", "home": "Home",
@@ -81,7 +81,7 @@ TEXT: dict[str, dict[str, str]] = {
         "saknas": "no trend", "ökande": "increasing", "minskande": "decreasing",
         "source": "Source", "see_dataset": "See the dataset", "sdg_goals": "goals",
         "sdg_targets": "targets", "touches": "The programme touches",
-        "verbatim": "(Swedish, verbatim)",
+        "verbatim": "(Swedish, verbatim)", "part": "part",
     },
 }
 
@@ -158,6 +158,26 @@ def build_portal(folder: Path, datasets: dict[str, Built], register: Register,
         (folder / "rapport" / f"uppfoljning-{name}.pdf").write_bytes(follow_up_pdf(report))
 
     previews: dict[str, pd.DataFrame] = {}
+    charted: dict[str, list[dict[str, Any]]] = {}
+    line = env.get_template("charts.html").module.line
+
+    def figures_of(goal_id: str) -> list[dict[str, Any]]:
+        """A goal's key figures with their charts (the same in both languages): one pass
+        over the values, not one filter per key figure."""
+        if not charted:
+            series = series_by_figure(values)
+            definitions = tables["nyckeltal_definitioner"]
+            for kpi in definitions.itertuples(index=False):
+                years, found = series.get(kpi.nyckeltal_id, ([], []))
+                points = {int(y): json_value(v) for y, v in zip(years, found, strict=True)}
+                chart = charts.line_chart(points, kpi.namn, kpi.enhet)
+                charted.setdefault(kpi.mal_id, []).append({
+                    "kpi": kpi, "chart": chart,
+                    "svg": line(chart, f"kpi-{kpi.nyckeltal_id}"),  # drawn once, for both
+                    "trend": trend.loc[kpi.nyckeltal_id, "trend"]
+                    if kpi.nyckeltal_id in trend.index else "saknas"})
+        return charted.get(goal_id, [])
+
     for lang in ("sv", "en"):
         goals = []
         for goal in programme.itertuples(index=False):
@@ -203,15 +223,7 @@ def build_portal(folder: Path, datasets: dict[str, Built], register: Register,
             mine = activities[activities["mal_id"] == goal.mal_id]
             current = latest_activities(mine)  # sorted by aktivitet_id
             yearly = status_table[status_table["mal_id"] == goal.mal_id]
-            figures = []
-            definitions = tables["nyckeltal_definitioner"]
-            for kpi in definitions[definitions["mal_id"] == goal.mal_id].itertuples(index=False):
-                series = values[values["nyckeltal_id"] == kpi.nyckeltal_id]
-                points = {int(r.ar): json_value(r.varde) for r in series.itertuples(index=False)}
-                figures.append({"kpi": kpi, "chart": charts.line_chart(points, kpi.namn,
-                                                                        kpi.enhet),
-                                "trend": trend.loc[kpi.nyckeltal_id, "trend"]
-                                if kpi.nyckeltal_id in trend.index else "saknas"})
+            figures = figures_of(goal.mal_id)
             page("goal.html", f"mal/{goal.mal_id}.html", lang, goal=goal, activities=current,
                  yearly=[{"year": int(r.rapportar), "bar": charts.status_bar(
                      {s: int(getattr(r, c)) for s, c in STATUSES.items()}, TEXT[lang])}

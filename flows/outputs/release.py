@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from frictionless import FrictionlessException, Package
 from pydantic import BaseModel
 
 from flows.checks.fastcheck import validate_csv
+from flows.core.memory import give_back
 from flows.core.register import Register
 from flows.core.settings import Settings
 from flows.outputs.changes import changelog_markdown, release_changes
@@ -82,16 +84,22 @@ def _json(value: Any) -> bytes:
 
 
 # --- the steps -----------------------------------------------------------------------------
+def choose_reused(stage: Staging) -> None:
+    """The datasets whose files (and database table) are the previous release's: those built
+    from unchanged inputs, when the previous files are there to link."""
+    stage.reused = {d for d, built in stage.datasets.items()
+                    if built.reused and _linkable(stage, d)}
+
+
 def write_datasets(stage: Staging) -> None:
     """Every format of every dataset (or the previous release's files, linked), its schema and
     its resource in the Data Package."""
     for dataset_id, built in stage.datasets.items():
-        files = _linked(stage, dataset_id) if built.reused else None
-        if files is None:
+        if dataset_id in stage.reused:
+            files = _linked(stage, dataset_id)
+        else:
             files = write_dataset(built.batches(), stage.folder, dataset_id, built.rows,
                                   schema=built.schema, excel_max_rows=stage.excel_max_rows)
-        else:
-            stage.reused.add(dataset_id)
         for item in files:
             stage.hashes[item.path] = item.hash.split(":", 1)[1]
         stage.write(f"{dataset_id}/{dataset_id}.schema.json",
@@ -136,16 +144,20 @@ def _alternate(item: Written) -> dict[str, Any]:
     return found
 
 
-def _linked(stage: Staging, dataset_id: str) -> list[Written] | None:
-    """The previous release's files of a dataset, hard-linked (same bytes, no work); None when
-    they cannot be (another schema, a file missing)."""
+def _linkable(stage: Staging, dataset_id: str) -> bool:
+    """Whether the previous release holds the dataset's files with the same schema."""
     before = stage.before.get(dataset_id)
     if stage.previous is None or before is None or before.get("schema") != \
             stage.register.published_descriptor(dataset_id):
-        return None
+        return False
+    return all((stage.previous / i["path"]).is_file()
+               for i in [before, *before.get("alternates", [])])
+
+
+def _linked(stage: Staging, dataset_id: str) -> list[Written]:
+    """The previous release's files of a dataset, hard-linked (same bytes, no work)."""
+    before = stage.before[dataset_id]
     items = [before, *before.get("alternates", [])]
-    if not all((stage.previous / i["path"]).is_file() for i in items):
-        return None
     rows = before.get("rows", 0)
     found = []
     for item in items:
@@ -223,7 +235,8 @@ def write_portal(stage: Staging) -> None:
 
 
 def write_api(stage: Staging) -> None:
-    """opendata.db for Datasette: the previous release's tables kept where reused."""
+    """opendata.db for Datasette: the previous release's tables kept where reused (needs
+    only the built datasets: it runs beside the other steps)."""
     previous = stage.previous / "opendata.db" if stage.previous and stage.reused else None
     write_database(stage.folder / "opendata.db", stage.datasets, stage.register, previous,
                    stage.reused if previous else None)
@@ -257,8 +270,12 @@ def _file_hash(path: Path) -> str:
 
 
 STEPS: list[Callable[[Staging], None]] = [
-    write_datasets, write_package, write_changes, check_data,  # the data, checked before
-    write_portal, write_api, write_dcat, write_checksums]  # anything is built on it
+    choose_reused, write_datasets, write_package, write_changes, check_data,  # the data,
+    write_portal, write_dcat]  # checked before anything is built on it
+# beside the steps, on a thread of its own: SQLite's bulk ingest runs without the GIL, so on
+# two cores the database costs little more than the files
+BESIDE: list[Callable[[Staging], None]] = [write_api]
+LAST: list[Callable[[Staging], None]] = [write_checksums]
 
 
 # --- the release ---------------------------------------------------------------------------
@@ -285,8 +302,7 @@ def write_release(datasets: dict[str, Built], register: Register, out_dir: Path,
                     inputs=inputs, excel_max_rows=excel_max_rows)
     stage.folder.mkdir(parents=True)
     try:
-        for step in STEPS:
-            step(stage)
+        _run_steps(stage)
         final = releases / version
         stage.folder.rename(final)
     except BaseException:
@@ -298,6 +314,25 @@ def write_release(datasets: dict[str, Built], register: Register, out_dir: Path,
     prune(releases, keep)
     return Release(version=version, path=final, created=stage.created,
                    rows={dataset_id: built.rows for dataset_id, built in datasets.items()})
+
+
+def _run_steps(stage: Staging) -> None:
+    """The steps in order, with the BESIDE ones on threads once the reused datasets are
+    known; every thread is waited for before the release is finished or given up."""
+    first, *rest = STEPS
+    first(stage)
+    with ThreadPoolExecutor(max_workers=len(BESIDE)) as pool:
+        beside = [pool.submit(step, stage) for step in BESIDE]
+        try:
+            for step in rest:
+                step(stage)
+                give_back()
+        finally:
+            wait(beside)
+        for future in beside:
+            future.result()  # its error, if any
+    for step in LAST:
+        step(stage)
 
 
 def new_version(releases: Path, now: dt.datetime) -> str:

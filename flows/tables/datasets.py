@@ -35,7 +35,7 @@ from flows.tables.derived import activity_status, budget_deviation, fossil_free_
 
 BATCH_ROWS = 65_536
 PREVIEW_ROWS = 10
-MEMORY_LIMIT = "512MB"  # DuckDB spills to disk beyond this
+MEMORY_LIMIT = "256MB"  # DuckDB spills to disk beyond this (memory stays flat at any size)
 
 DERIVED = {
     "aktivitetsstatus_per_mal": lambda f, r: activity_status(f["aktiviteter"], f["malprogram"]),
@@ -91,9 +91,14 @@ class Built:
         dataset; of one with a municipality column, the publishing municipality's rows."""
         if self.held is not None:
             frame = self.held
-        else:
-            table = pq.read_table(self.parquet, filters=None if self.municipality_field is None
-                                  else [(self.municipality_field, "=", self.municipality)])
+        else:  # DuckDB reads only what passes the filter: bounded memory at any size
+            import duckdb
+
+            where = "" if self.municipality_field is None else \
+                f'WHERE "{self.municipality_field}" = {_quote(self.municipality)}'
+            with duckdb.connect(config={"memory_limit": MEMORY_LIMIT}) as connection:
+                table = connection.sql(f"SELECT * FROM read_parquet({_quote(self.parquet)}) "
+                                       f"{where}").to_arrow_table()
             frame = frame_of(table.cast(self.schema))
         if self.municipality_field is not None:
             frame = frame[frame[self.municipality_field] == self.municipality]
@@ -267,11 +272,16 @@ def _suppressed(connection: Any, rows: str, names: list[str], definitions: pd.Da
                               "nyckeltal_id"].astype(str).tolist()
     connection.register("persons", pa.table({"nyckeltal_id": pa.array(persons, pa.string())}))
     group = '"nyckeltal_id", "kommun_id", "ar"'
-    small = (f'("nyckeltal_id" IN (SELECT nyckeltal_id FROM persons) AND "varde" IS NOT NULL '
-             f'AND "varde" > 0 AND "varde" < {int(min_count)})')
-    others = ", ".join(f'"{n}"' for n in names if n not in ("varde", "status"))
+    counted = '"nyckeltal_id" IN (SELECT nyckeltal_id FROM persons)'
+    small = f'("varde" IS NOT NULL AND "varde" > 0 AND "varde" < {int(min_count)})'
+    every = ", ".join(f'"{n}"' for n in names)
+    shown = {"varde": 'CASE WHEN hide THEN NULL ELSE "varde" END AS "varde"',
+             "status": "CASE WHEN hide THEN 'undertryckt' ELSE \"status\" END AS \"status\""}
+    hiding = ", ".join(shown.get(n, f'"{n}"') for n in names)  # UNION ALL goes by position
+    # only key figures that count persons can be hidden: the rest pass as they are
     return f"""
-        WITH marked AS (SELECT *, {small} AS small FROM ({rows})),
+        WITH source AS ({rows}),
+        marked AS (SELECT *, {small} AS small FROM source WHERE {counted}),
         groups AS (SELECT DISTINCT {group} FROM marked WHERE small),
         nearest AS (
             SELECT m."nyckeltal_id", m."kommun_id", m."ar", m."kon",
@@ -282,10 +292,9 @@ def _suppressed(connection: Any, rows: str, names: list[str], definitions: pd.Da
         hidden AS (SELECT *, small OR (n.rank = 1) AS hide
                    FROM marked LEFT JOIN (SELECT * FROM nearest WHERE rank = 1) n
                    USING ("nyckeltal_id", "kommun_id", "ar", "kon"))
-        SELECT {others},
-               CASE WHEN hide THEN NULL ELSE "varde" END AS "varde",
-               CASE WHEN hide THEN 'undertryckt' ELSE "status" END AS "status"
-        FROM hidden"""
+        SELECT {every} FROM source WHERE NOT ({counted})
+        UNION ALL
+        SELECT {hiding} FROM hidden"""
 
 
 __all__ = ["BATCH_ROWS", "Built", "DTYPES", "build_tables", "frame_of", "merge_report"]

@@ -11,7 +11,12 @@ from typing import Any
 import pandas as pd
 
 from flows.tables import derived as transform
-from flows.tables.agenda2030 import direction, latest_activities, target_sort_key
+from flows.tables.agenda2030 import (
+    direction,
+    latest_activities,
+    series_by_figure,
+    target_sort_key,
+)
 
 DEFAULT_PERIODS = [(2019, 2020), (2019, 2022)]  # the mid-term follow-up, and the whole period
 STATUSES = list(transform.STATUSES)  # in their order
@@ -39,6 +44,7 @@ def follow_up(tables: dict[str, pd.DataFrame], start: int, end: int,
     values = tables["nyckeltal"]
     values = values[(values["kommun_id"] == municipality) & (values["kon"] == "T")
                     & (values["ar"] >= start) & (values["ar"] <= end) & values["varde"].notna()]
+    series = series_by_figure(values)
     links = tables["agenda2030_koppling"]
     perspectives = []
     for perspective_id, goals in tables["malprogram"].groupby("perspektiv_id", sort=False):
@@ -47,17 +53,17 @@ def follow_up(tables: dict[str, pd.DataFrame], start: int, end: int,
             mine = latest[latest["mal_id"] == goal.mal_id]  # sorted by aktivitet_id
             figures = []
             for kpi in definitions[definitions["mal_id"] == goal.mal_id].itertuples(index=False):
-                series = values[values["nyckeltal_id"] == kpi.nyckeltal_id].sort_values("ar")
-                first = series.iloc[0] if len(series) else None
-                last = series.iloc[-1] if len(series) > 1 else None
+                years, found = series.get(kpi.nyckeltal_id, ([], []))
+                first = 0 if years else None
+                last = len(years) - 1 if len(years) > 1 else None
                 figures.append({
                     "nyckeltal_id": kpi.nyckeltal_id, "namn": kpi.namn, "enhet": kpi.enhet,
                     "onskad_riktning": kpi.onskad_riktning,
-                    "varden": {int(r.ar): _plain(r.varde) for r in series.itertuples()},
-                    "fran_ar": None if first is None else int(first["ar"]),
-                    "till_ar": None if last is None else int(last["ar"]),
-                    "trend": trend(None if first is None else float(first["varde"]),
-                                   None if last is None else float(last["varde"]),
+                    "varden": {int(y): _plain(v) for y, v in zip(years, found, strict=True)},
+                    "fran_ar": None if first is None else int(years[first]),
+                    "till_ar": None if last is None else int(years[last]),
+                    "trend": trend(None if first is None else float(found[first]),
+                                   None if last is None else float(found[last]),
                                    kpi.onskad_riktning)})
             targets = sorted(set(links.loc[(links["objekttyp"] == "programmal")
                                            & (links["objekt_id"] == goal.mal_id), "delmal_id"]),

@@ -1,0 +1,40 @@
+"""What a run is made of - every delivered file's content, the schemas, the code and the
+output settings - as one fingerprint, and whether the latest release was made from exactly
+that. The flow stops early on it; `opendata run` asks it first, without starting Prefect, so a
+run with nothing changed costs a second, not a server start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from flows.core.fingerprint import context_hash, file_hash, inputs_hash
+from flows.core.register import load_register
+from flows.core.settings import Settings
+from flows.intake.discover import Discovery, discover
+from flows.outputs.release import current_release, read_package
+
+
+class RunInputs(BaseModel):
+    found: Discovery
+    digests: dict[str, str]  # file -> sha256 of its bytes
+    context: str  # the schemas and the code
+    inputs: str  # all of it and the output settings
+
+
+def run_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInputs:
+    found = discover(Path(raw_dir), load_register(Path(schemas_dir)))
+    context = context_hash(schemas_dir)
+    digests = {f.name: file_hash(f.path) for f in found.files}  # each file read once here
+    inputs = inputs_hash(digests, context, {
+        "base_url": settings.base_url, "contact": settings.contact_email,
+        "periods": settings.report_periods, "min_count": settings.min_count,
+        "rejected": [p.file for p in found.rejected]})
+    return RunInputs(found=found, digests=digests, context=context, inputs=inputs)
+
+
+def unchanged_since(out_dir: Path, inputs: str) -> str | None:
+    """The version of the latest release if it was made from exactly these inputs."""
+    package = read_package(current_release(out_dir))
+    return package.get("version") if package and package.get("inputs") == inputs else None
