@@ -1,6 +1,9 @@
 """The Prefect flow: (pull) -> discover -> read and validate each file -> build tables ->
 publish.
 
+Large values (verdicts, tables, the summary) go to tasks quoted: Prefect would otherwise walk
+every object in them looking for futures, seconds at national scale.
+
 Tasks wrap the plain steps; the flow only wires them. Each file's validation is cached by its
 content, the schemas and the code; a run whose inputs equal the latest release's stops early.
 """
@@ -16,6 +19,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
+from prefect.utilities.annotations import quote
 
 from flows.checks.delivery import ValidatedFile, check_file
 from flows.checks.earlier import keep_earlier_deliveries, save_accepted
@@ -132,7 +136,7 @@ def validate_deliveries(files: list[RawFile], keys: list[str], schemas_dir: Path
                                        for n in range(len(plan.spans))])
              for index, plan in enumerate(results) if isinstance(plan, Plan)}
     for index, futures_ in spans.items():
-        results[index] = combine_delivery(results[index], [f.result() for f in futures_],
+        results[index] = combine_delivery(results[index], quote([f.result() for f in futures_]),
                                           schemas_dir, store, keys[index])
     return results
 
@@ -197,7 +201,7 @@ def write_run_reports(summary: RunSummary, reports_dir: Path) -> Path:
                 "avvisade": f.rows_rejected, "behallna": f.rows_kept, "fel": len(f.problems)}
                for f in summary.files],
         description="Lästa = publicerade + avvisade, per fil / read = published + rejected")
-    for department, text in department_summaries(summary).items():
+    for department, text in department_summaries(summary, folder=folder, shown=20).items():
         create_markdown_artifact(key=f"validering-{department.replace('_', '-')}",
                                  markdown=text, description=f"Valideringsrapport {department}")
     return folder
@@ -271,7 +275,7 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
                                   settings.split_mb * 2**20)
     VerdictStore(store).prune(set(keys))
     merged, tables = build_published_tables(
-        results, schemas_dir, state_dir, codelists, context,
+        quote(results), schemas_dir, state_dir, codelists, context,
         {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, full)
     files = file_summaries(found, merged)
     reason, release = None, None
@@ -281,16 +285,17 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
     elif not any(f.rows_published or f.rows_kept for f in files):
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
-        outcome = publish_release(tables, out_dir, schemas_dir, keep_releases, inputs, full)
+        outcome = publish_release(quote(tables), out_dir, schemas_dir, keep_releases, inputs,
+                                  full)
         if isinstance(outcome, str):
             reason = f"Publiceringen validerade inte / {outcome}"
         else:
             release = outcome
-            remember_accepted(state_dir, merged, release.version)
+            remember_accepted(state_dir, quote(merged), release.version)
     summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
                          release=release, files=files, reference_problems=reference,
                          finished=_now())
-    folder = write_run_reports(summary, reports_dir)
+    folder = write_run_reports(quote(summary), reports_dir)
     if release is not None:
         create_markdown_artifact(
             key="publicering", description="Senaste publiceringen / the latest release",

@@ -169,3 +169,25 @@ def test_a_dataset_too_large_for_one_excel_sheet_has_no_xlsx_and_excel_csv_in_pa
     assert "dataset/sdg_delmal/excel-csv-del05" in (release.path / "catalog.ttl").read_text(
         encoding="utf-8")
     assert Package(str(release.path / "datapackage.json")).validate().valid
+
+
+def test_changes_of_a_dataset_larger_than_memory_are_counted_in_bounded_memory(tmp_path,
+                                                                               monkeypatch):
+    """The per-key join runs on disk in bounded memory: 1M rows (60 MB of CSV a side) with
+    a 64 MB limit."""
+    from flows.outputs import changes
+
+    monkeypatch.setattr(changes, "MEMORY_LIMIT", "64MB")
+    rows = [f"K{n:07d},{n % 7},text number {n} with some more words" for n in range(1_000_000)]
+    before, now = tmp_path / "before.csv", tmp_path / "now.csv"
+    before.write_text("id,a,b\r\n" + "\r\n".join(rows) + "\r\n", encoding="utf-8")
+    rows[10] = "K0000010,99,changed"
+    del rows[20]
+    rows.append("K9999999,1,new")
+    now.write_text("id,a,b\r\n" + "\r\n".join(rows) + "\r\n", encoding="utf-8")
+    found = changes.diff(before, now, ["id"], tmp_path / "work")
+    assert (found["rows"], found["added"], found["removed"], found["changed"]) == (
+        1_000_000, 1, 1, 1)
+    assert found["keys"] == {"added": [{"id": "K9999999"}], "removed": [{"id": "K0000020"}],
+                             "changed": [{"id": "K0000010"}]}
+    assert not list((tmp_path / "work").iterdir())  # its database is gone

@@ -99,8 +99,11 @@ def kept_note(file: FileSummary) -> str:
             f"(release {file.kept_from}) stay published until a valid replacement arrives.")
 
 
-def department_summaries(summary: RunSummary) -> dict[str, str]:
-    """One Markdown report per department (files outside the layout under 'okand')."""
+def department_summaries(summary: RunSummary, folder: Path | None = None,
+                         shown: int | None = None) -> dict[str, str]:
+    """One Markdown report per department (files outside the layout under 'okand'): every
+    problem, or - with `shown` - the first `shown` of each file and where the full report is
+    (the operator's UI gets that: a report of thousands of rows is for a file, not a page)."""
     by_department: dict[str, list[FileSummary]] = defaultdict(list)
     for file in summary.files:
         by_department[file.department or "okand"].append(file)
@@ -117,11 +120,15 @@ def department_summaries(summary: RunSummary) -> dict[str, str]:
             if not file.problems:
                 continue
             lines += ["", f"## {file.path}", ""]
-            for p in file.problems:
+            for p in file.problems[:shown]:
                 where = f"rad {p.row}" if p.row is not None else "hela filen"
                 column = f", kolumn {p.field}" if p.field else ""
                 lines.append(f"- **{p.type}** ({where}{column}): {p.message_sv}  \n"
                              f"  _{p.message_en}_")
+            hidden = len(file.problems) - len(file.problems[:shown])
+            if hidden:
+                full = (folder / f"{department}.md") if folder else f"{department}.md"
+                lines.append(f"- … {hidden} fler / more: {full}")
         reports[department] = "\n".join(lines) + "\n"
     return reports
 

@@ -221,8 +221,10 @@ def merge_report(results: list[ValidatedFile], register: Register, report_type: 
     connection = duckdb.connect(config={"threads": max(1, os.cpu_count() or 1),
                                         "memory_limit": MEMORY_LIMIT,
                                         "preserve_insertion_order": False})
-    if work is not None:
-        connection.execute(f"SET temp_directory = '{Path(work) / 'duckdb'}'")
+    if work is not None:  # where a sort larger than memory spills
+        spill = Path(work) / "duckdb"
+        spill.mkdir(parents=True, exist_ok=True)
+        connection.execute(f"SET temp_directory = {_quote(spill)}")
     parts = []
     for index, result in enumerate(r for r in results if r.report_type == report_type):
         for which in ("accepted", "kept"):
