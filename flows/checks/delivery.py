@@ -117,8 +117,16 @@ class PieceVerdict(NamedTuple):
     problems: dict[int, list[Problem]]  # by row: why it is rejected
     warnings: list[Problem]
     accepted: pa.Table  # the rows that pass, as stored (every field, _row, _key)
-    logs: list[tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]]  # key hashes
+    logs: list[tuple[Any, dict[str, tuple[np.ndarray, np.ndarray]]]]  # key hashes by rows
     unnamed: dict[int, int]  # column without a label -> first row with a value in it
+
+
+def compact(lines: np.ndarray) -> np.ndarray | tuple[int, int]:
+    """Row numbers as (first, past the last) when they follow each other (most pieces: no
+    line breaks in cells), else as they are: 8 bytes a row less to hold until the end."""
+    if len(lines) and int(lines[-1]) - int(lines[0]) == len(lines) - 1:
+        return int(lines[0]), int(lines[-1]) + 1
+    return lines
 
 
 class FileCheck:
@@ -175,7 +183,7 @@ class FileCheck:
         table = pa.table({f.name: texts[i] for i, f in enumerate(self.schema.fields)}) \
             if self.schema.fields else pa.table({"_": pa.nulls(len(lines), pa.string())})
         found = _inspect(table, [], self.schema, self.checks, self.keys)
-        logs = [(lines, found.logs)] if found.logs else []
+        logs = [(compact(lines), found.logs)] if found.logs else []
         self._too_long(piece, texts, lines, problems)
         for position, row_errors in self._errors(found, lines).items():
             line = int(lines[position])
@@ -419,6 +427,8 @@ class DeliveryCheck:
             self.problems.setdefault(line, []).extend(problems)
         self.warnings += found.warnings
         for lines, prepared in found.logs:
+            lines = np.arange(lines[0], lines[1], dtype=np.int64) if isinstance(lines, tuple) \
+                else lines
             self.keys.append(lines, prepared)
         self.accepted += found.accepted.num_rows
         if self.into is None:

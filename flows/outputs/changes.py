@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 SHOWN = 50  # keys listed per kind and dataset; the counts are always complete
+SMALL = 64 * 2**20  # bytes of CSV compared in memory; larger ones in a database on disk
 MEMORY_LIMIT = "256MB"  # DuckDB spills to disk beyond this (memory stays flat at any size)
 
 
@@ -32,7 +33,8 @@ def diff(previous: Path | None, current: Path, key: list[str], work: Path | None
     config = {"memory_limit": MEMORY_LIMIT, "threads": max(1, os.cpu_count() or 1),
               "preserve_insertion_order": False}
     database = ":memory:"
-    if work is not None:  # a database on disk: the join larger than memory spills there
+    large = current.stat().st_size + (previous.stat().st_size if previous else 0) > SMALL
+    if work is not None and large:  # a database on disk: a join beyond memory spills there
         Path(work).mkdir(parents=True, exist_ok=True)
         database = str(Path(work) / f"changes-{os.getpid()}-{id(current)}.duckdb")
     connection = duckdb.connect(database, config=config)
