@@ -191,3 +191,31 @@ def test_changes_of_a_dataset_larger_than_memory_are_counted_in_bounded_memory(t
     assert found["keys"] == {"added": [{"id": "K9999999"}], "removed": [{"id": "K0000020"}],
                              "changed": [{"id": "K0000010"}]}
     assert not list((tmp_path / "work").iterdir())  # its database is gone
+
+
+def test_a_dataset_that_cannot_be_written_keeps_its_previous_release_and_the_rest_publishes(
+        tmp_path, register, monkeypatch):
+    from flows.outputs import release as releases
+
+    first = write_release(build_tables([], register), register, tmp_path)
+    written = releases.write_dataset
+
+    def failing(batches, folder, dataset_id, *args, **kwargs):
+        if dataset_id in ("sdg_mal", "budgetavvikelse"):
+            list(batches)
+            raise OSError("the disk said no")
+        return written(batches, folder, dataset_id, *args, **kwargs)
+
+    monkeypatch.setattr(releases, "write_dataset", failing)
+    second = write_release(build_tables([], register), register, tmp_path)
+    assert set(second.fallbacks) == {"sdg_mal", "budgetavvikelse"}
+    assert "the disk said no" in second.fallbacks["sdg_mal"]
+    for dataset_id, kept in (("sdg_mal", True), ("sdg_delmal", False)):
+        same = (first.path / dataset_id / f"{dataset_id}.csv").stat().st_ino == \
+            (second.path / dataset_id / f"{dataset_id}.csv").stat().st_ino
+        assert same == kept, dataset_id
+    assert Package(str(second.path / "datapackage.json")).validate().valid
+    import sqlite3
+
+    with sqlite3.connect(second.path / "opendata.db") as database:
+        assert database.execute("SELECT count(*) FROM sdg_mal").fetchone() == (17,)

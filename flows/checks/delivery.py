@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from frictionless import Dialect, Resource, Schema, errors
 
+from flows.checks.excel import excel_errors, excel_problem
 from flows.checks.explain import describe
 from flows.checks.fastcheck.fields import FieldCheck
 from flows.checks.fastcheck.keycheck import Keys
@@ -30,6 +31,7 @@ from flows.checks.fastcheck.validator import Findings, _inspect
 from flows.checks.header import map_header
 from flows.checks.privacy import personal_in
 from flows.checks.rules import rule_problems
+from flows.checks.text import describe_finding, text_rules
 from flows.checks.verdict import (
     KEY,
     ROW,
@@ -42,7 +44,7 @@ from flows.checks.verdict import (
 )
 from flows.core.labels import label_index
 from flows.core.problems import Problem, problem
-from flows.core.register import Register
+from flows.core.register import Register, is_free_text
 from flows.intake.cells import cell_as_text, normalized
 from flows.intake.discover import RawFile
 from flows.intake.reading import MAX_CELL, Piece, Reading, Span, read_delivery, read_span
@@ -159,6 +161,7 @@ class FileCheck:
         self.row_schema = row_schema(self.schema)
         keys = set(schema.primary_key)
         # an emptied required or key cell would break the table: there the whole row waits
+        self.free_text = {f.name for f in self.schema.fields if is_free_text(f, schema)}
         self.text_fields = {
             f.name: "row" if f.required or f.name in keys else f.to_descriptor().get(
                 "privacy", "cell") for f in self.schema.fields
@@ -177,9 +180,12 @@ class FileCheck:
         texts = self._texts(piece)
         lines = piece.lines
         problems: dict[int, list[Problem]] = {}
+        warnings: list[Problem] = []
         for line in lines.tolist() + [line for line, _ in piece.odd]:
             if line in self.untrusted:
                 problems[line] = list(self.untrusted[line])
+        said = self._excel_errors(texts, lines, problems)  # cells whose problem is said:
+        said |= self._text_rules(texts, lines, problems, warnings)  # no type error on top
         table = pa.table({f.name: texts[i] for i, f in enumerate(self.schema.fields)}) \
             if self.schema.fields else pa.table({"_": pa.nulls(len(lines), pa.string())})
         found = _inspect(table, [], self.schema, self.checks, self.keys)
@@ -187,8 +193,10 @@ class FileCheck:
         self._too_long(piece, texts, lines, problems)
         for position, row_errors in self._errors(found, lines).items():
             line = int(lines[position])
-            problems.setdefault(line, []).extend(self._describe(e, line, texts, position)
-                                                 for e in row_errors)
+            problems.setdefault(line, []).extend(
+                self._describe(e, line, texts, position) for e in row_errors
+                if (position, e.field) not in said)
+        self._non_finite(found.typed, lines, texts, problems)
         logs += self._odd_rows(piece, problems)
         typed = dict(zip(self.present, found.typed, strict=True)) if found.typed else {}
         self._foreign_keys(typed, lines, texts, problems)
@@ -197,7 +205,6 @@ class FileCheck:
                 self.spec, self.raw, typed, lines, clean, self.register).items():
             problems.setdefault(int(lines[position]), []).extend(found_problems)
             clean[position] = False
-        warnings: list[Problem] = []
         typed = self._withhold_personal(typed, lines, clean, problems, warnings)
         return PieceVerdict(piece.rows, problems, warnings, self._accepted(typed, lines, clean),
                             logs, unnamed)
@@ -217,6 +224,67 @@ class FileCheck:
             texts.append(pa.array([cell_as_text(r[i], types[position], from_excel, truth)
                                    for r in piece.records], pa.string()))
         return texts
+
+    def _excel_errors(self, texts: list[pa.Array], lines: np.ndarray,
+                      problems: dict[int, list[Problem]]) -> set[tuple[int, str]]:
+        """Cells holding one of Excel's error values (#DIV/0!, #N/A, ... in English or
+        Swedish) reject their row with Excel's error named: (position, field) of each."""
+        found = set()
+        for index, name in enumerate(self.present):
+            for position, value, error in excel_errors(texts[index]):
+                line = int(lines[position])
+                problems.setdefault(line, []).append(excel_problem(
+                    self.raw.name, line, name, value, error))
+                found.add((position, name))
+        return found
+
+    def _text_rules(self, texts: list[pa.Array], lines: np.ndarray,
+                    problems: dict[int, list[Problem]], warnings: list[Problem]
+                    ) -> set[tuple[int, str]]:
+        """NFC, control characters, bidi controls and invisible characters (checks/text):
+        -> (position, field) of the cells that reject their row."""
+        rejected = set()
+        for index, name in enumerate(self.present):
+            if self.schema.get_field(name).type != "string":
+                continue
+            code = name not in self.free_text
+            texts[index], findings = text_rules(texts[index], code)
+            for position, found in findings.items():
+                line = int(lines[position])
+                for finding in found:
+                    item = describe_finding(finding, self.raw.name, line, name,
+                                            texts[index][position].as_py(), code)
+                    if finding.reject:
+                        problems.setdefault(line, []).append(item)
+                        rejected.add((position, name))
+                    else:
+                        warnings.append(item)
+        return rejected
+
+    def _non_finite(self, typed: list[pa.Array] | None, lines: np.ndarray,
+                    texts: list[pa.Array], problems: dict[int, list[Problem]]) -> None:
+        """NaN and infinite numbers (INF, -INF, 1e309...) are not published: most programs
+        cannot read them (they are not JSON) unless a field allows them (allowNonFinite)."""
+        for index, name in enumerate(self.present):
+            field = self.schema.get_field(name)
+            if field.type != "number" or typed is None or field.to_descriptor().get(
+                    "allowNonFinite"):
+                continue
+            column = typed[index]
+            odd = pc.and_(pc.is_valid(column), pc.invert(pc.is_finite(column)))
+            for position in np.flatnonzero(pc.fill_null(odd, False).to_numpy(
+                    zero_copy_only=False)).tolist():
+                line = int(lines[position])
+                value = texts[index][position].as_py()
+                problems.setdefault(line, []).append(problem(
+                    "not-finite", self.raw.name,
+                    f"Värdet '{value}' i kolumnen {name} är inget ändligt tal (oändligt, för "
+                    "stort eller 'inte ett tal') och kan inte publiceras. Skriv ett tal, eller "
+                    "lämna cellen tom om värdet saknas.",
+                    f"The value '{value}' in column {name} is not a finite number (infinite, "
+                    "too large or 'not a number') and cannot be published. Write a number, "
+                    "or leave the cell empty when the value is missing.",
+                    row=line, field=name, value=value))
 
     def _note_unnamed(self, piece: Piece) -> dict[int, int]:
         """A column without a label is dropped when empty; with values the file waits."""

@@ -47,6 +47,11 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "formula-without-value": ("Formel utan värde", "Formula without a value"),
     "unknown-sdg-target": ("Okänt delmål i Agenda 2030", "Unknown Agenda 2030 target"),
     "personal-data": ("Personuppgift publiceras inte", "Personal data withheld"),
+    "control-character": ("Styrtecken i texten", "Control character in the text"),
+    "bidi-control": ("Tecken som vänder textens riktning", "Bidirectional control character"),
+    "invisible-character": ("Osynligt tecken i en kod", "Invisible character in a code"),
+    "not-finite": ("Inget ändligt tal", "Not a finite number"),
+    "excel-error": ("Excels felvärde", "Excel error value"),
     # the codelists maintained with the code (an error here stops publishing)
     "invalid-codelist": ("Fel i en kodlista", "Invalid codelist"),
     "unknown-mapped-object": ("Kopplingen gäller ett okänt objekt", "Mapping names an unknown object"),

@@ -124,6 +124,14 @@ class Register(BaseModel):
         return _codes(self.schemas_dir / "codelists" / f"{dataset_id}.csv", field)
 
 
+def is_free_text(field: Any, schema: Schema) -> bool:
+    """Text people write (and search in), as opposed to a code or an id: a string without a
+    pattern or a set of allowed values, not a key, not a foreign key, not named *_id."""
+    keys = set(schema.primary_key) | {n for fk in schema.foreign_keys for n in fk["fields"]}
+    return field.type == "string" and not {"pattern", "enum"} & set(field.constraints) and \
+        not field.name.endswith("_id") and field.name not in keys
+
+
 @cache
 def _codes(path: Path, field: str | None) -> tuple[str, ...]:
     """One column of a codelist CSV, read once."""

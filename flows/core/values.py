@@ -4,6 +4,7 @@ ISO dates, '.' decimals, whole numbers without '.0', missing values empty (or nu
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from typing import Any
 
@@ -24,7 +25,9 @@ def cell_text(value: Any) -> str:
 
 
 def json_value(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+    """A value as JSON holds it: NaN and infinities are null (they are not JSON, RFC 8259)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and not math.isfinite(
+            value)):
         return None
     if isinstance(value, float) and value.is_integer():
         return int(value)
@@ -33,3 +36,21 @@ def json_value(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return json_value(value.item())
     return value
+
+
+def strict(value: Any) -> Any:
+    """A document as strict JSON holds it: every NaN or infinity (nested anywhere) is null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: strict(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict(item) for item in value]
+    return value
+
+
+def json_document(value: Any) -> bytes:
+    """Published JSON: strict (RFC 8259: no NaN or Infinity), UTF-8, indented, ending in a
+    newline."""
+    return (json.dumps(strict(value), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+            ).encode("utf-8")

@@ -4,7 +4,6 @@ serves the latest release with Datasette (JSON API, SQL, CSV export)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ import pyarrow.compute as pc
 import sqlite_utils
 
 from flows.core.register import Register
+from flows.core.values import json_document
 
 SQL_TYPES = {"integer": int, "year": int, "number": float, "boolean": int}
 
@@ -25,33 +25,39 @@ def free_text(field: Any) -> bool:
 
 
 def write_database(path: Path, datasets: dict[str, Any], register: Register,
-                   previous: Path | None = None, reused: set[str] | None = None) -> None:
+                   previous: Path | None = None, reused: set[str] | None = None
+                   ) -> dict[str, str]:
     """All tables, or - given the previous release's database - a copy of it with only the
     tables of datasets not reused written again. `datasets`: id -> a built dataset (its
     `batches()`). Rows go in batch by batch through ADBC's bulk ingest (SQLite's C API, no
-    Python per row), so memory does not grow with the table."""
+    Python per row), so memory does not grow with the table. A table that cannot be written
+    never stops the others: it is the previous release's table again, or left out ->
+    {dataset id: why}."""
     if previous is not None and previous.is_file() and reused is not None:
         shutil.copyfile(previous, path)
         database = sqlite_utils.Database(path)
         existing = {n for n in database.table_names() if "_fts" not in n}
         todo = [d for d in datasets if d not in reused or d not in existing]
         for dataset_id in [*todo, *(existing - set(datasets))]:
-            table = database.table(dataset_id)
-            if table.exists():
-                if table.detect_fts():
-                    table.disable_fts()
-                table.drop()
+            _drop(database, dataset_id)
     else:
         database = sqlite_utils.Database(path, recreate=True)
         todo = list(datasets)
+    failed: dict[str, str] = {}
     for dataset_id in todo:
         schema = register.published_schema(dataset_id)
         columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
         database.table(dataset_id).create(columns, pk=list(schema.primary_key) or None)
     database.close()
-    _ingest(path, {d: datasets[d] for d in todo})
+    for dataset_id in todo:
+        try:
+            _ingest(path, dataset_id, datasets[dataset_id])
+        except Exception as error:  # that table only: see restore_tables
+            failed[dataset_id] = f"{type(error).__name__}: {error}"
     database = sqlite_utils.Database(path)
     for dataset_id in todo:
+        if dataset_id in failed:
+            continue
         schema = register.published_schema(dataset_id)
         table = database.table(dataset_id)
         for fk in schema.foreign_keys:
@@ -59,20 +65,65 @@ def write_database(path: Path, datasets: dict[str, Any], register: Register,
         searchable = [f.name for f in schema.fields if free_text(f)]
         if searchable:
             table.enable_fts(searchable, create_triggers=False, tokenize="unicode61")
-    if len(todo) == len(datasets):
-        database.vacuum()  # a copy keeps its big tables as they are: no rewrite of the file
     database.close()
+    restore_tables(path, previous, set(failed))
+    if len(todo) == len(datasets) and not failed:
+        database = sqlite_utils.Database(path)
+        database.vacuum()  # a copy keeps its big tables as they are: no rewrite of the file
+        database.close()
+    return failed
 
 
-def _ingest(path: Path, datasets: dict[str, Any]) -> None:
+def _drop(database: sqlite_utils.Database, name: str) -> None:
+    table = database.table(name)
+    if table.exists():
+        if table.detect_fts():
+            table.disable_fts()
+        table.drop()
+
+
+def restore_tables(path: Path, previous: Path | None, names: set[str]) -> set[str]:
+    """The previous release's tables (their rows, indexes and full-text search) in place of
+    these; a table the previous release lacks is left out -> the tables restored."""
+    if not names:
+        return set()
+    database = sqlite_utils.Database(path)
+    for name in names:
+        _drop(database, name)
+    restored: set[str] = set()
+    if previous is not None and previous.is_file():
+        database.execute("ATTACH DATABASE ? AS earlier", [str(previous)])
+        for name in sorted(names):
+            found = database.execute(
+                "SELECT type, sql FROM earlier.sqlite_master WHERE tbl_name = ? AND sql IS "
+                "NOT NULL ORDER BY type = 'index'", [name]).fetchall()
+            if not found:
+                continue
+            for kind, sql in found:
+                database.execute(sql)
+                if kind == "table":
+                    database.execute(f'INSERT INTO main."{name}" SELECT * FROM earlier."{name}"')
+            fts = database.table(name).detect_fts() or sqlite_utils.Database(
+                previous).table(name).detect_fts()
+            if fts:
+                columns = [c.name for c in sqlite_utils.Database(previous)[fts].columns]
+                database.table(name).enable_fts(columns, create_triggers=False,
+                                                tokenize="unicode61", replace=True)
+            restored.add(name)
+        database.conn.commit()
+        database.execute("DETACH DATABASE earlier")
+    database.close()
+    return restored
+
+
+def _ingest(path: Path, dataset_id: str, dataset: Any) -> None:
     import adbc_driver_sqlite.dbapi as adbc
 
     with adbc.connect(str(path)) as connection:
         with connection.cursor() as cursor:
-            for dataset_id, dataset in datasets.items():
-                for batch in dataset.batches():
-                    if batch.num_rows:
-                        cursor.adbc_ingest(dataset_id, sql_batch(batch), mode="append")
+            for batch in dataset.batches():
+                if batch.num_rows:
+                    cursor.adbc_ingest(dataset_id, sql_batch(batch), mode="append")
         connection.commit()
 
 
@@ -109,5 +160,4 @@ def datasette_metadata(register: Register, version: str) -> dict[str, Any]:
 
 
 def write_metadata(path: Path, register: Register, version: str) -> None:
-    path.write_text(json.dumps(datasette_metadata(register, version), ensure_ascii=False,
-                               indent=2) + "\n", encoding="utf-8")
+    path.write_bytes(json_document(datasette_metadata(register, version)))

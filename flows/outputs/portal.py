@@ -4,7 +4,6 @@ autoescaping; Swedish at the root, English under en/; charts are inline SVG; no 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from flows.core.register import Register
-from flows.core.values import json_value
+from flows.core.values import json_document, json_value
 from flows.outputs import charts
 from flows.outputs.follow_up_pdf import follow_up_pdf
 from flows.tables.agenda2030 import latest_activities, series_by_figure
@@ -153,8 +152,7 @@ def build_portal(folder: Path, datasets: dict[str, Built], register: Register,
 
     for name, report in reports.items():
         (folder / "rapport").mkdir(exist_ok=True)
-        (folder / "rapport" / f"uppfoljning-{name}.json").write_text(
-            json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        (folder / "rapport" / f"uppfoljning-{name}.json").write_bytes(json_document(report))
         (folder / "rapport" / f"uppfoljning-{name}.pdf").write_bytes(follow_up_pdf(report))
 
     previews: dict[str, pd.DataFrame] = {}

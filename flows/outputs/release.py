@@ -16,10 +16,12 @@ import os
 import shutil
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from frictionless import FrictionlessException, Package
 from pydantic import BaseModel
 
@@ -27,11 +29,12 @@ from flows.checks.fastcheck import validate_csv
 from flows.core.memory import give_back
 from flows.core.register import Register
 from flows.core.settings import Settings
+from flows.core.values import json_document
 from flows.outputs.changes import changelog_markdown, release_changes
-from flows.outputs.database import write_database, write_metadata
+from flows.outputs.database import restore_tables, write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
 from flows.outputs.portal import build_portal
-from flows.outputs.writers import EXCEL_MAX_ROWS, Written, write_dataset
+from flows.outputs.writers import EXCEL_FIRST_DAY, EXCEL_MAX_ROWS, Written, write_dataset
 from flows.tables.datasets import Built
 
 LATEST = "latest"
@@ -43,6 +46,10 @@ class Release(BaseModel):
     path: Path
     created: str
     rows: dict[str, int]
+    # datasets that could not be written: {id: why}; they keep the previous release's files
+    # and table (or are left out when there is none)
+    fallbacks: dict[str, str] = {}
+    notes: list[str] = []  # values a format could not hold as they are (said, not fatal)
 
 
 class PublishError(Exception):
@@ -71,6 +78,9 @@ class Staging:
     reused: set[str] = field(default_factory=set)  # datasets whose files are the previous ones
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)  # relative path -> sha256 hex
+    fallbacks: dict[str, str] = field(default_factory=dict)  # dataset -> why it was not written
+    notes: list[str] = field(default_factory=list)
+    api_failed: dict[str, str] = field(default_factory=dict)  # tables the database could not
 
     def write(self, name: str, data: bytes) -> None:
         path = self.folder / name
@@ -80,7 +90,7 @@ class Staging:
 
 
 def _json(value: Any) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return json_document(value)
 
 
 # --- the steps -----------------------------------------------------------------------------
@@ -94,17 +104,63 @@ def choose_reused(stage: Staging) -> None:
 def write_datasets(stage: Staging) -> None:
     """Every format of every dataset (or the previous release's files, linked), its schema and
     its resource in the Data Package."""
-    for dataset_id, built in stage.datasets.items():
+    for dataset_id, built in list(stage.datasets.items()):
         if dataset_id in stage.reused:
             files = _linked(stage, dataset_id)
         else:
-            files = write_dataset(built.batches(), stage.folder, dataset_id, built.rows,
-                                  schema=built.schema, excel_max_rows=stage.excel_max_rows)
+            try:
+                files = write_dataset(held_as_they_can(built, stage.notes), stage.folder,
+                                      dataset_id, built.rows, schema=built.schema,
+                                      excel_max_rows=stage.excel_max_rows)
+            except Exception as error:  # this dataset only: the others are written
+                files, built = _fall_back(stage, dataset_id, built, error)
+                if files is None:
+                    continue
         for item in files:
             stage.hashes[item.path] = item.hash.split(":", 1)[1]
         stage.write(f"{dataset_id}/{dataset_id}.schema.json",
                     _json(stage.register.published_descriptor(dataset_id)))
         stage.resources.append(resource(stage.register, built, files))
+
+
+def _fall_back(stage: Staging, dataset_id: str, built: Built, error: Exception
+               ) -> tuple[list[Written] | None, Built]:
+    """A dataset that could not be written keeps the previous release's files (its rows and
+    fingerprint with them); without one it is left out. Either way the run says so."""
+    shutil.rmtree(stage.folder / dataset_id, ignore_errors=True)
+    why = f"{type(error).__name__}: {error}"
+    if not _linkable(stage, dataset_id):
+        stage.fallbacks[dataset_id] = why
+        del stage.datasets[dataset_id]
+        return None, built
+    stage.fallbacks[dataset_id] = why
+    before = stage.before[dataset_id]
+    [parquet] = [a["path"] for a in before.get("alternates", []) if a["format"] == "parquet"]
+    kept = replace(built, rows=before.get("rows", built.rows), held=None, reused=True,
+                   parquet=stage.previous / parquet,
+                   fingerprint=before.get("fingerprint", built.fingerprint))
+    stage.datasets[dataset_id] = kept
+    return _linked(stage, dataset_id), kept
+
+
+def held_as_they_can(built: Built, notes: list[str]):
+    """The dataset's batches, noting values a format cannot hold as they are: JSON has no
+    infinity (null is written), a sheet no date before 1900 (text is written)."""
+    infinite = early = 0
+    for batch in built.batches():
+        for column in batch.columns:
+            if pa.types.is_floating(column.type):
+                infinite += pc.sum(pc.is_inf(column)).as_py() or 0
+            elif pa.types.is_date(column.type):
+                early += pc.sum(pc.less(column, pa.scalar(EXCEL_FIRST_DAY, pa.date32()))
+                                ).as_py() or 0
+        yield batch
+    if infinite:
+        notes.append(f"{built.id}: {infinite} oändliga tal skrivs som null i JSON / infinite "
+                     "numbers are null in JSON")
+    if early:
+        notes.append(f"{built.id}: {early} datum före 1900 skrivs som text i XLSX / dates "
+                     "before 1900 are text in XLSX")
 
 
 def resource(register: Register, built: Built, files: list[Written]) -> dict[str, Any]:
@@ -220,7 +276,7 @@ def check_data(stage: Staging) -> None:
         schema = stage.register.published_descriptor(dataset_id)
         lookups = {fk["reference"]["resource"]: stage.folder / fk["reference"]["resource"] /
                    f"{fk['reference']['resource']}.csv" for fk in schema.get("foreignKeys", [])
-                   if fk["reference"]["resource"]}
+                   if fk["reference"]["resource"] in stage.datasets}  # not one left out
         result = validate_csv(stage.folder / dataset_id / f"{dataset_id}.csv", schema,
                               lookups=lookups)
         found += [[dataset_id, *error] for error in result.flatten(
@@ -238,9 +294,20 @@ def write_api(stage: Staging) -> None:
     """opendata.db for Datasette: the previous release's tables kept where reused (needs
     only the built datasets: it runs beside the other steps)."""
     previous = stage.previous / "opendata.db" if stage.previous and stage.reused else None
-    write_database(stage.folder / "opendata.db", stage.datasets, stage.register, previous,
-                   stage.reused if previous else None)
+    stage.api_failed = write_database(stage.folder / "opendata.db", dict(stage.datasets),
+                                      stage.register, previous,
+                                      stage.reused if previous else None)
     write_metadata(stage.folder / "datasette.json", stage.register, stage.version)
+
+
+def reconcile_api(stage: Staging) -> None:
+    """A dataset that fell back to the previous release's files gets its previous table too,
+    so the API serves what the files hold; a table the database could not write is said."""
+    database = stage.folder / "opendata.db"
+    previous = stage.previous / "opendata.db" if stage.previous else None
+    restore_tables(database, previous, set(stage.fallbacks) - set(stage.api_failed))
+    for dataset_id, why in stage.api_failed.items():
+        stage.fallbacks.setdefault(dataset_id, f"opendata.db: {why}")
 
 
 def write_dcat(stage: Staging) -> None:
@@ -275,7 +342,7 @@ STEPS: list[Callable[[Staging], None]] = [
 # beside the steps, on a thread of its own: SQLite's bulk ingest runs without the GIL, so on
 # two cores the database costs little more than the files
 BESIDE: list[Callable[[Staging], None]] = [write_api]
-LAST: list[Callable[[Staging], None]] = [write_checksums]
+LAST: list[Callable[[Staging], None]] = [reconcile_api, write_checksums]
 
 
 # --- the release ---------------------------------------------------------------------------
@@ -297,7 +364,7 @@ def write_release(datasets: dict[str, Built], register: Register, out_dir: Path,
     package = read_package(previous)
     stage = Staging(folder=releases / f".{version}.partial", version=version,
                     created=now.strftime("%Y-%m-%dT%H:%M:%SZ"), register=register,
-                    settings=settings, datasets=datasets, previous=previous,
+                    settings=settings, datasets=dict(datasets), previous=previous,
                     before={r["name"]: r for r in package.get("resources", [])} if reuse else {},
                     inputs=inputs, excel_max_rows=excel_max_rows)
     stage.folder.mkdir(parents=True)
@@ -313,7 +380,8 @@ def write_release(datasets: dict[str, Built], register: Register, out_dir: Path,
     switch_latest(out_dir, final)
     prune(releases, keep)
     return Release(version=version, path=final, created=stage.created,
-                   rows={dataset_id: built.rows for dataset_id, built in datasets.items()})
+                   rows={dataset_id: built.rows for dataset_id, built in stage.datasets.items()},
+                   fallbacks=stage.fallbacks, notes=stage.notes)
 
 
 def _run_steps(stage: Staging) -> None:

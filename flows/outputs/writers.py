@@ -452,9 +452,10 @@ def _json_value(texts: pa.Array, kind: pa.DataType) -> list[Any]:
         return _wrapped('"', escaped, '"', "null")
     if kind == pa.date32():
         return _wrapped('"', texts, '"', "null")
-    if kind == pa.float64():  # json.dumps writes inf as Infinity
-        texts = _replaced(texts, _edged(texts, last=b"f"),
-                          lambda t: pc.replace_substring(t, "inf", "Infinity"))
+    if kind == pa.float64():  # Infinity is not JSON (RFC 8259): an infinite value is null
+        infinite = _edged(texts, last=b"f")
+        if pc.any(infinite).as_py():
+            texts = pc.if_else(infinite, pa.scalar(None, texts.type), texts)
     return _wrapped("", texts, "", "null")
 
 
