@@ -1,0 +1,97 @@
+"""Child servers die with the command that started them (flows/processes.py): the whole group
+is stopped, a parent killed by SIGKILL takes its server with it, and SIGTERM, SIGHUP and Ctrl-C
+unwind into `finally`."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from flows.processes import start_server, stop_server, stop_signals_unwind
+
+
+def pid_of_line(process: subprocess.Popen) -> int:
+    return int(process.stdout.readline())
+
+
+def gone(pid: int, timeout: float = 10) -> bool:
+    try:
+        psutil.Process(pid).wait(timeout=timeout)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        return False
+    return True
+
+
+def test_stopping_a_server_stops_its_whole_group():
+    # the leader stops on SIGTERM; a member of its group ignores SIGTERM and is killed
+    server = start_server(["sh", "-c", "(trap '' TERM; exec sleep 301) & echo $!; exec sleep 300"],
+                          stdout=subprocess.PIPE, text=True)
+    member = pid_of_line(server)
+    started = time.monotonic()
+    assert stop_server(server, grace=20) == -signal.SIGTERM
+    assert time.monotonic() - started < 10
+    assert gone(member)
+
+
+def test_a_server_that_ignores_sigterm_is_killed_after_the_grace_period():
+    server = start_server(["sh", "-c", "trap '' TERM; echo ready; exec sleep 300"],
+                          stdout=subprocess.PIPE, text=True)
+    assert server.stdout.readline() == "ready\n"
+    assert stop_server(server, grace=0.5) == -signal.SIGKILL
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_parent_killed_by_sigkill_takes_its_server_with_it():
+    code = ("import time\nfrom flows.processes import start_server\n"
+            "print(start_server(['sleep', '300']).pid, flush=True)\ntime.sleep(300)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        server = pid_of_line(parent)
+        parent.kill()
+    finally:
+        parent.kill()
+        parent.wait()
+    assert gone(server), "the server outlived its parent"
+
+
+UNWINDING = """
+import time
+from flows.processes import start_server, stop_server, stop_signals_unwind
+
+with stop_signals_unwind():
+    server = start_server(["sleep", "300"])
+    try:
+        print(server.pid, flush=True)
+        time.sleep(300)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+    finally:
+        print("stopped", stop_server(server), flush=True)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_stop_signals_unwind_like_ctrl_c_and_stop_the_server(signum):
+    parent = subprocess.Popen([sys.executable, "-c", UNWINDING], stdout=subprocess.PIPE, text=True)
+    try:
+        server = pid_of_line(parent)
+        parent.send_signal(signum)
+        assert parent.wait(timeout=30) == 0
+        assert parent.stdout.read().split("\n") == ["interrupted", f"stopped {-signal.SIGTERM}", ""]
+        assert gone(server, timeout=0)
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+def test_stop_signals_unwind_restores_the_handlers():
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    with stop_signals_unwind():
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGTERM)
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
