@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -326,8 +327,6 @@ def browse(
 
     [bold]Exempel / example:[/bold] opendata browse --port 8001
     """
-    import subprocess
-
     settings = Settings.from_env(out_dir=out)
     latest = settings.out_dir / "latest"
     database = latest / "opendata.db"
@@ -336,10 +335,14 @@ def browse(
                      "opendata run")
         raise typer.Exit(1)
     console.print(f"Datasette: http://{host}:{port}/opendata", highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # This process becomes Datasette: signals reach it directly (SIGTERM and Ctrl-C shut it
+    # down gracefully), a supervisor's pid is the server's, and there is no child to orphan.
     # immutable: the release never changes, so Datasette may count and cache freely
-    raise typer.Exit(subprocess.call([
+    os.execv(sys.executable, [
         sys.executable, "-m", "datasette", "serve", "--immutable", str(database),
-        "--metadata", str(latest / "datasette.json"), "--host", host, "--port", str(port)]))
+        "--metadata", str(latest / "datasette.json"), "--host", host, "--port", str(port)])
 
 
 def validate_with_schema(paths: list[Path], schema: Path, lookups: list[str],

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="opendata-prefect-")
@@ -25,6 +28,40 @@ from flows.core.settings import PROJECT_ROOT  # noqa: E402
 
 RAW = PROJECT_ROOT / "raw"
 SHARED = PROJECT_ROOT.parent / "shared"
+OPENDATA = str(Path(sys.executable).parent / "opendata")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing listens on the port: a connection is refused, and a new server could bind it
+    (with SO_REUSEADDR, as servers do: closed connections in TIME_WAIT do not count)."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_port(port: int, process, timeout: float = 60) -> None:
+    """Wait until a server the test started accepts connections on `port`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited with {process.returncode}"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
 def validated(raw: Path, register) -> list:

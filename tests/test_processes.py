@@ -1,8 +1,9 @@
-"""Child servers die with the command that started them (flows/processes.py): the whole group
-is stopped, a parent killed by SIGKILL takes its server with it, and SIGTERM, SIGHUP and Ctrl-C
-unwind into `finally`."""
+"""Servers die with the command that started them: `opendata browse` by SIGTERM; and the shared
+helper (flows/processes.py) for child servers: the whole group is stopped, a parent killed by
+SIGKILL takes its server with it, and SIGTERM, SIGHUP and Ctrl-C unwind into `finally`."""
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -11,6 +12,8 @@ import psutil
 import pytest
 
 from flows.processes import start_server, stop_server, stop_signals_unwind
+
+from conftest import OPENDATA, free_port, port_is_free, wait_for_port
 
 
 def pid_of_line(process: subprocess.Popen) -> int:
@@ -95,3 +98,33 @@ def test_stop_signals_unwind_restores_the_handlers():
         with pytest.raises(KeyboardInterrupt):
             signal.raise_signal(signal.SIGTERM)
     assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before
+
+
+def test_sigterm_stops_browse_frees_its_port_and_leaves_no_datasette(tmp_path):
+    latest = tmp_path / "published" / "latest"
+    latest.mkdir(parents=True)
+    with sqlite3.connect(latest / "opendata.db") as db:
+        db.execute("create table aktiviteter (aktivitet_id text)")
+    (latest / "datasette.json").write_text("{}", encoding="utf-8")
+    port = free_port()
+    log = tmp_path / "browse.log"
+    with log.open("w") as output:  # a file, not a pipe: a leaked child would keep a pipe open
+        browse = subprocess.Popen([OPENDATA, "browse", "--out", str(tmp_path / "published"),
+                                   "--port", str(port)], stdout=output,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port(port, browse)
+        assert log.read_text().startswith(f"Datasette: http://127.0.0.1:{port}/opendata\n")
+        family = [psutil.Process(browse.pid), *psutil.Process(browse.pid).children(recursive=True)]
+        assert any("datasette" in " ".join(p.cmdline()) for p in family)
+        browse.send_signal(signal.SIGTERM)
+        # uvicorn shuts down gracefully, then ends by the signal it caught, as before this change
+        assert browse.wait(timeout=15) == -signal.SIGTERM
+        assert "Application shutdown complete." in log.read_text()
+    finally:
+        stop_server(browse)
+    _, alive = psutil.wait_procs(family, timeout=5)
+    assert alive == []
+    assert port_is_free(port)
+    assert not [p for p in psutil.process_iter(["cmdline"])
+                if str(latest) in " ".join(p.info["cmdline"] or [])]
