@@ -1,7 +1,9 @@
-"""Servers die with the command that started them: `opendata browse` by SIGTERM; and the shared
-helper (flows/processes.py) for child servers: the whole group is stopped, a parent killed by
-SIGKILL takes its server with it, and SIGTERM, SIGHUP and Ctrl-C unwind into `finally`."""
+"""Servers die with the command that started them: `opendata browse` and `opendata run` (and
+Prefect's temporary server) by SIGTERM; and the shared helper (flows/processes.py) for child
+servers: the whole group is stopped, a parent killed by SIGKILL takes its server with it, and
+SIGTERM, SIGHUP and Ctrl-C unwind into `finally`. `opendata serve`: test_serve.py."""
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -128,3 +130,29 @@ def test_sigterm_stops_browse_frees_its_port_and_leaves_no_datasette(tmp_path):
     assert port_is_free(port)
     assert not [p for p in psutil.process_iter(["cmdline"])
                 if str(latest) in " ".join(p.info["cmdline"] or [])]
+
+
+def test_sigterm_stops_run_and_prefects_temporary_server(tmp_path, raw_copy):
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)  # so `opendata run` starts Prefect's temporary server
+    log = tmp_path / "run.log"
+    with log.open("w") as output:
+        run = subprocess.Popen([OPENDATA, "run", "--raw", str(raw_copy), "--out",
+                                str(tmp_path / "published"), "--reports", str(tmp_path / "r"),
+                                "--state", str(tmp_path / "s")], env=env, stdout=output,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        server = None
+        deadline = time.monotonic() + 120
+        while server is None and time.monotonic() < deadline:
+            assert run.poll() is None, log.read_text()
+            server = next((p for p in psutil.Process(run.pid).children()
+                           if "prefect.server.api.server:create_app" in " ".join(p.cmdline())),
+                          None)
+            time.sleep(0.1)
+        assert server is not None, "no temporary Prefect server"
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 130, log.read_text()  # stopped as Ctrl-C stops it
+    finally:
+        stop_server(run)
+    server.wait(timeout=15)  # psutil.TimeoutExpired when it outlives `opendata run`
