@@ -1,5 +1,6 @@
 """Shared fixtures. Prefect's home goes to a temp folder and its analytics off before anything
-imports Prefect; one Prefect test harness serves the whole test session (it costs seconds)."""
+imports Prefect; one Prefect test harness serves the whole test session (it costs seconds).
+The run fails when a test leaves a process running (leakcheck.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ os.environ.pop("PREFECT_API_URL", None)
 # editable install elsewhere points at
 os.environ["PYTHONPATH"] = os.pathsep.join(
     [str(Path(__file__).resolve().parent.parent), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+pytest_plugins = ["leakcheck", "pytester"]
 
 import pytest  # noqa: E402
 
@@ -120,6 +123,12 @@ def deliver(tmp_path: Path):
 
     write.root = root
     return write
+
+
+def pytest_configure(config):
+    from leakcheck import watch
+
+    watch(config, _PREFECT_HOME)
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
