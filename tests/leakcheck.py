@@ -6,6 +6,9 @@ A process is the run's when it started during the run and
   parent dies and init adopts it),
 - or descends from pytest,
 - or names one of the run's temporary folders in its command line (a clean environment).
+
+Not counted: the helpers multiprocessing starts for pytest itself (its resource tracker, its fork
+server): they read a pipe from pytest and end when pytest ends.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import pytest
 
 MARK = "OPENDATA_TEST_RUN"
 GRACE = 3.0  # seconds for a process that was told to stop just before the end
+HELPERS = ("from multiprocessing.resource_tracker import main",
+           "from multiprocessing.forkserver import main")
 
 
 class LeakCheck:
@@ -36,9 +41,12 @@ class LeakCheck:
         me = psutil.Process()
         family = {p.pid for p in me.children(recursive=True)}
         found = []
-        for process in psutil.process_iter(["create_time", "cmdline", "status"]):
+        for process in psutil.process_iter(["create_time", "cmdline", "status", "ppid"]):
             if process.pid == me.pid or process.info["status"] == psutil.STATUS_ZOMBIE or (
                     process.pid, process.info["create_time"]) in self.before:
+                continue
+            if process.info["ppid"] == me.pid and any(
+                    helper in " ".join(process.info["cmdline"] or []) for helper in HELPERS):
                 continue
             if process.pid in family or self.is_ours(process):
                 found.append(process)

@@ -26,12 +26,18 @@ def test_leaves_an_orphan_running():  # sh exits at once: init adopts the sleep
 '''
 
 TIDY = '''
-import subprocess, sys
+import multiprocessing, subprocess, sys
+
+import psutil
 
 def test_stops_what_it_starts():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
     child.terminate()
     child.wait()
+
+def test_starts_multiprocessing_helpers_that_end_with_pytest():
+    multiprocessing.get_context("spawn").Lock()  # starts the resource tracker, as Dask does
+    assert any("resource_tracker" in " ".join(p.cmdline()) for p in psutil.Process().children())
 '''
 
 
@@ -63,6 +69,6 @@ def test_a_run_that_leaves_processes_behind_fails_and_kills_them(pytester, monke
 
 def test_a_run_that_stops_what_it_starts_passes(pytester, monkeypatch):
     result = run_inner(pytester, monkeypatch, TIDY)
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     assert result.ret == 0
     assert "still running" not in result.stdout.str()
