@@ -11,5 +11,6 @@ Imports run one way, and a test keeps it so:
   the follow-up figures)
 - outputs: what a release holds (formats, package, changes, database, DCAT, portal, PDF) and the
   run summary
-- pipeline (the Prefect flow) and cli (the `opendata` command) on top
+- pipeline (the Prefect flow) and cli (the `opendata` command) on top, with lock (one run at a
+  time) and processes (child servers that die with the command)
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.core.settings import Settings, configure_prefect_environment
+from flows.processes import start_server, stop_server, stop_signals_unwind, wait_until_healthy
 
 app = typer.Typer(
     help="Aneby öppna data: validera förvaltningarnas rapporter och publicera öppna data.\n\n"
@@ -23,6 +25,7 @@ errors = Console(stderr=True)
 
 
 @app.command()
+@stop_signals_unwind()  # SIGTERM: Prefect's temporary server and Dask's workers stop at exit
 def run(
     raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
     out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
@@ -241,57 +244,46 @@ def serve(
     Starts a local Prefect server (SQLite under PREFECT_HOME; PostgreSQL when
     PREFECT_API_DATABASE_CONNECTION_URL is set) unless PREFECT_API_URL points at one, and
     serves the publish deployment on the cron schedule (default nightly at 02:00,
-    Europe/Stockholm). Stop with Ctrl-C.
+    Europe/Stockholm). Stop with Ctrl-C or SIGTERM (or SIGHUP): runs in progress are stopped,
+    then the Prefect server; exit 0.
 
     [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
     """
-    import os
-    import signal
-    import subprocess
-    import time
-    import urllib.request
-
     settings = Settings.from_env(raw_dir=raw, out_dir=out)
     configure_prefect_environment()
     server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        api = f"http://{host}:{port}/api"
-        console.print(f"Startar Prefect-servern / starting the Prefect server: {api}",
-                      highlight=False)
-        server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start",
-                                   "--host", host, "--port", str(port)],
-                                  start_new_session=True)
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{api}/health", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                errors.print("[red]Prefect-servern startade inte / the server did not "
-                             "start.[/red]")
-                raise typer.Exit(1)
-            time.sleep(0.5)
-        os.environ["PREFECT_API_URL"] = api
-    from prefect.schedules import Cron
+    with stop_signals_unwind():  # SIGTERM and SIGHUP unwind like Ctrl-C: the finally runs
+        try:
+            if not os.environ.get("PREFECT_API_URL"):
+                api = f"http://{host}:{port}/api"
+                console.print(f"Startar Prefect-servern / starting the Prefect server: {api}",
+                              highlight=False)
+                server = start_server([sys.executable, "-m", "prefect", "server", "start",
+                                       "--host", host, "--port", str(port)])
+                if not wait_until_healthy(server, f"{api}/health", timeout=180):
+                    errors.print("[red]Prefect-servern startade inte / the server did not "
+                                 "start.[/red]")
+                    raise typer.Exit(1)
+                os.environ["PREFECT_API_URL"] = api
+            from prefect.schedules import Cron
 
-    from flows.pipeline import publish_open_data
+            from flows.pipeline import publish_open_data
 
-    parameters = {"raw_dir": str(settings.raw_dir.resolve()),
-                  "out_dir": str(settings.out_dir.resolve()),
-                  "reports_dir": str(settings.reports_dir.resolve()),
-                  "state_dir": str(settings.state_dir.resolve()),
-                  "schemas_dir": str(settings.schemas_dir.resolve()),
-                  "keep_releases": settings.keep_releases, "wait_for_lock": 600.0}
-    try:
-        publish_open_data.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
-                                parameters=parameters)
-    finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            parameters = {"raw_dir": str(settings.raw_dir.resolve()),
+                          "out_dir": str(settings.out_dir.resolve()),
+                          "reports_dir": str(settings.reports_dir.resolve()),
+                          "state_dir": str(settings.state_dir.resolve()),
+                          "schemas_dir": str(settings.schemas_dir.resolve()),
+                          "keep_releases": settings.keep_releases, "wait_for_lock": 600.0}
+            # Prefect's runner stops by itself on SIGTERM and Ctrl-C, and stops its flow runs
+            publish_open_data.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
+                                    parameters=parameters)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if server is not None:
+                stop_server(server)
+    console.print("Stoppad / stopped.", highlight=False)
 
 
 @app.command()
@@ -337,8 +329,6 @@ def browse(
 
     [bold]Exempel / example:[/bold] opendata browse --port 8001
     """
-    import subprocess
-
     settings = Settings.from_env(out_dir=out)
     latest = settings.out_dir / "latest"
     database = latest / "opendata.db"
@@ -347,10 +337,14 @@ def browse(
                      "opendata run")
         raise typer.Exit(1)
     console.print(f"Datasette: http://{host}:{port}/opendata", highlight=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # This process becomes Datasette: signals reach it directly (SIGTERM and Ctrl-C shut it
+    # down gracefully), a supervisor's pid is the server's, and there is no child to orphan.
     # immutable: the release never changes, so Datasette may count and cache freely
-    raise typer.Exit(subprocess.call([
+    os.execv(sys.executable, [
         sys.executable, "-m", "datasette", "serve", "--immutable", str(database),
-        "--metadata", str(latest / "datasette.json"), "--host", host, "--port", str(port)]))
+        "--metadata", str(latest / "datasette.json"), "--host", host, "--port", str(port)])
 
 
 def validate_with_schema(paths: list[Path], schema: Path, lookups: list[str],

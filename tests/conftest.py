@@ -1,11 +1,15 @@
 """Shared fixtures. Prefect's home goes to a temp folder and its analytics off before anything
-imports Prefect; one Prefect test harness serves the whole test session (it costs seconds)."""
+imports Prefect; one Prefect test harness serves the whole test session (it costs seconds).
+The run fails when a test leaves a process running (leakcheck.py)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="opendata-prefect-")
@@ -13,6 +17,12 @@ os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.pop("PREFECT_API_URL", None)
+# Child processes (`opendata ...`, `python -c ...`) run this checkout's code, not the one an
+# editable install elsewhere points at
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [str(Path(__file__).resolve().parent.parent), *filter(None, [os.environ.get("PYTHONPATH")])])
+
+pytest_plugins = ["leakcheck", "pytester"]
 
 import pytest  # noqa: E402
 
@@ -21,6 +31,40 @@ from flows.core.settings import PROJECT_ROOT  # noqa: E402
 
 RAW = PROJECT_ROOT / "raw"
 SHARED = PROJECT_ROOT.parent / "shared"
+OPENDATA = str(Path(sys.executable).parent / "opendata")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    """Nothing listens on the port: a connection is refused, and a new server could bind it
+    (with SO_REUSEADDR, as servers do: closed connections in TIME_WAIT do not count)."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            return False
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_for_port(port: int, process, timeout: float = 60) -> None:
+    """Wait until a server the test started accepts connections on `port`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited with {process.returncode}"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on port {port} after {timeout} s")
 
 
 def validated(raw: Path, register) -> list:
@@ -79,6 +123,12 @@ def deliver(tmp_path: Path):
 
     write.root = root
     return write
+
+
+def pytest_configure(config):
+    from leakcheck import watch
+
+    watch(config, _PREFECT_HOME)
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001

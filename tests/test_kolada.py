@@ -51,6 +51,7 @@ def api():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v2", seen
     server.shutdown()
+    server.server_close()
 
 
 def test_pages_are_followed_and_a_busy_server_retried(api):

@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.processes import stop_server
+
+from conftest import OPENDATA, free_port, port_is_free, wait_for_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_harness")]
 
@@ -301,32 +305,23 @@ def test_every_published_file_checksum_verifies(shipped):
             assert item["hash"] == "sha256:" + listed[item["path"]]
 
 
-def test_datasette_serves_the_published_rows_over_http(shipped):
-    import socket
-    import time
+def test_datasette_serves_the_published_rows_over_http(shipped, tmp_path):
     import urllib.parse
     import urllib.request
 
     tmp, _, _ = shipped
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "opendata"), "browse", "--out",
-         str(tmp / "published"), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    port = free_port()
+    with (tmp_path / "browse.log").open("w") as log:
+        server = subprocess.Popen([OPENDATA, "browse", "--out", str(tmp / "published"), "--port",
+                                   str(port)], stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
     base = f"http://127.0.0.1:{port}/opendata"
 
     def get(path):
         with urllib.request.urlopen(base + path, timeout=10) as response:
             return response.read()
     try:
-        for _ in range(100):  # bounded: at most ~20 s for the server to start
-            try:
-                get(".json")
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_port(port, server)
         rows = json.loads(get("/aktiviteter.json?_shape=array&_size=max"))
         published = read(tmp / "published", "aktiviteter")
         assert len(rows) == len(published)
@@ -342,6 +337,8 @@ def test_datasette_serves_the_published_rows_over_http(shipped):
         assert get("/ekonomi.csv?_size=max").decode().startswith("forvaltning_id,")
         metadata = json.loads(get("/aktiviteter.json?_shape=objects"))
         assert metadata["rows"]
-    finally:
         server.terminate()
-        server.wait(timeout=10)
+        assert server.wait(timeout=15) == -signal.SIGTERM  # Datasette's own status
+        assert port_is_free(port)
+    finally:
+        stop_server(server)  # also when an assertion failed

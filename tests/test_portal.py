@@ -43,6 +43,7 @@ def server(release):
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
     httpd.shutdown()
+    httpd.server_close()
 
 
 @pytest.fixture(scope="module")
