@@ -249,7 +249,7 @@ CASES = [
          lines(NYC, *(f"N03935,{kommun},2020,{kon},{error}" for (kommun, kon), error in zip(
              [(k, g) for k in ("0604", "0000", "0114") for g in "TKM"],
              ["#DIV/0!", "#N/A", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#SAKNAS!",
-              "#DIVISION/0!", "7.5"]))),
+              "#DIVISION/0!", "7.5"], strict=True))),
          [(n, "varde", "excel-error") for n in range(2, 10)], 1),
     Case("an Excel error value in a text column", "2020/social/aktiviteter.csv",
          lines(AKT, akt(1, titel="#N/A"), akt(2)), [(2, "titel", "excel-error")], 1),
