@@ -78,9 +78,9 @@ def run(
         if previous:
             print_unchanged(previous, settings.out_dir)
             return
+    say, log = _divert_to_run_log(settings.reports_dir)
     configure_prefect_environment()
     from flows.core import progress
-    from flows.outputs.run_summary import collapsed, kept_note
     from flows.pipeline import publish_open_data
 
     with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
@@ -116,26 +116,64 @@ def run(
             progress.listen(None)
     summary = state.result(raise_on_failure=False)
     if isinstance(summary, BaseException) or summary is None:
-        errors.print(f"[red]Flödet avbröts / the flow stopped:[/red] {state.message}")
+        say.print(f"[red]Flödet avbröts / the flow stopped:[/red] {_one_line(state.message)}",
+                  highlight=False, soft_wrap=True)
+        _name_log(say, log)
         raise typer.Exit(1)
     if summary.unchanged_since:
         print_unchanged(summary.unchanged_since, settings.out_dir)
         return
     print_summary(summary)
-    for file in summary.files:
-        if file.kept_from:
-            errors.print(f"[yellow]{kept_note(file)}[/yellow]", highlight=False)
-    codelists = settings.reports_dir / "latest" / "kodlistor.md"
-    for severity, line in collapsed(summary.reference_problems, str(codelists)):
-        colour = "yellow" if severity == "warning" else "red"
-        errors.print(f"[{colour}]{line}[/{colour}]", highlight=False)
+    print_warnings(say, summary, settings.reports_dir / "latest")
     if not summary.published:
-        errors.print(f"[red]Ingen release publicerades / nothing was published:[/red] "
-                     f"{summary.reason}")
+        say.print(f"[red]Ingen release publicerades / nothing was published:[/red] "
+                  f"{summary.reason}", highlight=False)
+        _name_log(say, log)
         raise typer.Exit(1)
     console.print(f"[green]Publicerad / published:[/green] {settings.out_dir / 'latest'} "
                   f"(release {summary.release.version}); rapport / report: "
                   f"{settings.reports_dir / 'latest' / 'summary.json'}")
+    _name_log(say, log)
+
+
+def _divert_to_run_log(reports_dir: Path) -> tuple[Console, Path | None]:
+    """From here on the process's standard error (Prefect's log, its temporary server, its
+    shutdown at exit) goes to reports/logs/run-<time>.log; the command speaks through `say`.
+    Prefect logs at INFO there (unless PREFECT_LOGGING_LEVEL says otherwise)."""
+    from flows.core.runlog import divert_stderr
+
+    diverted = divert_stderr(reports_dir / "logs")
+    if diverted is None:  # standard error is a test runner's: leave it
+        return errors, None
+    log, stream = diverted
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    return Console(file=stream), log
+
+
+def _name_log(say: Console, log: Path | None) -> None:
+    if log is not None:
+        say.print(f"[dim]Körningens logg / the run's log: {log}[/dim]", highlight=False,
+                  soft_wrap=True)
+
+
+def _one_line(message: str | None) -> str:
+    text = " ".join((message or "").split())
+    return text.removeprefix("Flow run encountered an exception: ")[:500]
+
+
+def print_warnings(say: Console, summary, reports: Path) -> None:
+    """Kept deliveries, codelist problems, datasets that kept their previous release and values
+    a format could not hold: one line per kind, the full lists in the reports."""
+    from flows.outputs.run_summary import collapsed, kept_note, release_notes
+
+    for file in summary.files:
+        if file.kept_from:
+            say.print(f"[yellow]{kept_note(file)}[/yellow]", highlight=False)
+    for severity, line in collapsed(summary.reference_problems, str(reports / "kodlistor.md")):
+        colour = "yellow" if severity == "warning" else "red"
+        say.print(f"[{colour}]{line}[/{colour}]", highlight=False)
+    for line in release_notes(summary.release):
+        say.print(f"[yellow]{line}[/yellow]", highlight=False)
 
 
 def print_unchanged(version: str, out_dir: Path) -> None:

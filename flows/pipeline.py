@@ -44,7 +44,13 @@ from flows.outputs.release import (
     reusable,
     write_release,
 )
-from flows.outputs.run_summary import RunSummary, department_summaries, file_summaries, write_run_summary
+from flows.outputs.run_summary import (
+    RunSummary,
+    department_summaries,
+    file_summaries,
+    release_notes,
+    write_run_summary,
+)
 from flows.tables.codelists import read_codelists
 from flows.tables.datasets import Built, build_tables
 
@@ -304,7 +310,10 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
                       f"- Data Package: `{release.path / 'datapackage.json'}`\n"
                       f"- Portal: `{release.path / 'index.html'}`\n"
                       f"- Rader per dataset / rows per dataset: "
-                      + ", ".join(f"{k} {v}" for k, v in release.rows.items())))
+                      + ", ".join(f"{k} {v}" for k, v in release.rows.items())
+                      + "".join(f"\n- {line}" for line in release_notes(release))))
+        for line in release_notes(release):
+            logger.warning(line)
     logger.info("Filer %d, rader lästa %d, publicerade %d, avvisade %d; rapport i %s",
                 len(files), summary.rows_read, summary.rows_published, summary.rows_rejected,
                 folder)

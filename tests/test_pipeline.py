@@ -57,6 +57,15 @@ def test_shipped_reports_publish_a_release_that_frictionless_validates(shipped):
     assert check.returncode == 0, check.stdout[-2000:]
 
 
+def test_every_published_file_reads_with_a_strict_parser(shipped):
+    """JSON and JSON-LD without NaN or Infinity, CSV by RFC 4180, XLSX opens, RDF parses, the
+    database is whole; no control or bidi character and only NFC text in the data."""
+    from strictness import check_release
+
+    tmp, _, _ = shipped
+    assert check_release((tmp / "published" / "latest").resolve()) > 150
+
+
 def test_every_goal_has_activities_and_every_initiative_is_published(shipped):
     tmp, _, _ = shipped
     out = tmp / "published"

@@ -23,3 +23,27 @@ def test_a_few_problems_are_each_shown_and_kinds_stay_apart():
     lines = collapsed([unmapped("N00001"), error, unmapped("N00002")], "r.md")
     assert [severity for severity, _ in lines] == ["warning", "warning", "error"]
     assert lines[0][1].endswith("N00001 saknar koppling.") and "×" not in lines[0][1]
+
+
+def test_what_the_release_could_not_do_is_said_and_written_to_the_reports(tmp_path):
+    from pathlib import Path
+
+    from flows.outputs.release import Release
+    from flows.outputs.run_summary import RunSummary, release_notes, write_run_summary
+
+    release = Release(version="v", path=Path("x"), created="now", rows={"kept": 3, "db": 2},
+                      fallbacks={"kept": "OSError: disk", "gone": "OSError: disk",
+                                 "db": "opendata.db: locked"},
+                      notes=["nyckeltal: 2 oändliga tal skrivs som null i JSON / infinite "
+                             "numbers are null in JSON"])
+    lines = release_notes(release)
+    assert [line.split(":", 1)[0] for line in lines] == ["kept", "gone", "db", "nyckeltal"]
+    assert "previous release's files stay published (OSError: disk)" in lines[0]
+    assert "left out of this release" in lines[1]
+    assert "table in opendata.db is the previous release's" in lines[2]
+    summary = RunSummary(raw_dir="raw", finished="now", published=True, release=release,
+                         files=[])
+    folder = write_run_summary(summary, tmp_path)
+    written = (folder / "publicering.md").read_text(encoding="utf-8")
+    assert all(f"- {line}\n" in written for line in lines)
+    assert release_notes(None) == []

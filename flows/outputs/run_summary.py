@@ -86,10 +86,35 @@ def write_run_summary(summary: RunSummary, reports_dir: Path) -> Path:
         encoding="utf-8")
     if summary.reference_problems:
         (folder / "kodlistor.md").write_text(reference_report(summary), encoding="utf-8")
+    notes = release_notes(summary.release)
+    if notes:
+        (folder / "publicering.md").write_text(
+            "# Publiceringen / the release\n\n" + "".join(f"- {line}\n" for line in notes),
+            encoding="utf-8")
     for department, text in department_summaries(summary).items():
         (folder / f"{department}.md").write_text(text, encoding="utf-8")
     switch_latest(reports_dir, folder)
     return folder
+
+
+def release_notes(release: Release | None) -> list[str]:
+    """What the release could not do as asked: datasets that kept the previous release's
+    files or table (or were left out), and values a format could not hold as they are."""
+    if release is None:
+        return []
+    lines = []
+    for dataset_id, why in release.fallbacks.items():
+        if why.startswith("opendata.db:"):
+            lines.append(f"{dataset_id}: tabellen i opendata.db är föregående releases / the "
+                         f"table in opendata.db is the previous release's ({why})")
+        elif dataset_id in release.rows:
+            lines.append(f"{dataset_id}: kunde inte skrivas, föregående releases filer "
+                         f"publiceras / could not be written, the previous release's files stay "
+                         f"published ({why})")
+        else:
+            lines.append(f"{dataset_id}: kunde inte skrivas och saknas i denna release / could "
+                         f"not be written and is left out of this release ({why})")
+    return lines + release.notes
 
 
 def kept_note(file: FileSummary) -> str:
