@@ -78,62 +78,94 @@ def run(
         if previous:
             print_unchanged(previous, settings.out_dir)
             return
+    _check_folders(settings)
     say, log = _divert_to_run_log(settings.reports_dir)
     configure_prefect_environment()
-    from flows.core import progress
-    from flows.pipeline import publish_open_data
-
-    with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
-        done = 0
-
-        def show(step: str, detail: str) -> None:
-            nonlocal done
-            if step == "validated":
-                done += 1
-                status.update(f"Validerar / validating ({done}): {detail}")
-            elif step == "discovered":
-                status.update(f"Hittade {detail} filer / found {detail} files")
-            elif step == "published":
-                status.update(f"Publicerade release / published release {detail}")
-
-        progress.listen(show)
-        flow = publish_open_data
-        if task_runner == "dask":
-            from prefect_dask import DaskTaskRunner
-
-            flow = publish_open_data.with_options(task_runner=DaskTaskRunner(
-                address=dask_address) if dask_address else DaskTaskRunner(
-                cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
-        try:
-            state = flow(raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full,
-                         source=source,
-                         wait_for_lock=wait,
-                                      reports_dir=settings.reports_dir,
-                                      schemas_dir=settings.schemas_dir,
-                                      state_dir=settings.state_dir,
-                                      keep_releases=settings.keep_releases, return_state=True)
-        finally:
-            progress.listen(None)
+    state = _run_flow(settings, full, source, wait, task_runner, dask_address, say, log)
     summary = state.result(raise_on_failure=False)
     if isinstance(summary, BaseException) or summary is None:
-        say.print(f"[red]Flödet avbröts / the flow stopped:[/red] {_one_line(state.message)}",
-                  highlight=False, soft_wrap=True)
-        _name_log(say, log)
-        raise typer.Exit(1)
+        _stop(say, log, "Flödet avbröts / the flow stopped", _one_line(state.message))
     if summary.unchanged_since:
         print_unchanged(summary.unchanged_since, settings.out_dir)
         return
     print_summary(summary)
     print_warnings(say, summary, settings.reports_dir / "latest")
     if not summary.published:
-        say.print(f"[red]Ingen release publicerades / nothing was published:[/red] "
-                  f"{summary.reason}", highlight=False)
-        _name_log(say, log)
-        raise typer.Exit(1)
+        _stop(say, log, "Ingen release publicerades / nothing was published", summary.reason)
     console.print(f"[green]Publicerad / published:[/green] {settings.out_dir / 'latest'} "
                   f"(release {summary.release.version}); rapport / report: "
                   f"{settings.reports_dir / 'latest' / 'summary.json'}")
+    if state.is_failed():  # published, but its state or report could not be kept
+        _stop(say, log, "Körningen slutfördes inte / the run did not finish",
+              _one_line(state.message))
     _name_log(say, log)
+
+
+def _check_folders(settings: Settings) -> None:
+    """Every folder the run writes, tried before Prefect starts: a full disk or a folder that
+    cannot be written is said at once, by name, not after minutes of work."""
+    from flows.core.diskfault import DiskFault, check_writable
+    from flows.core.settings import prefect_home
+
+    for folder in (settings.out_dir, settings.reports_dir, settings.state_dir, prefect_home()):
+        try:
+            check_writable(folder)
+        except DiskFault as fault:
+            errors.print(f"[red]Körningen startade inte / the run did not start:[/red] {fault}",
+                         highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+def _run_flow(settings: Settings, full: bool, source: str | None, wait: float,
+              task_runner: str, dask_address: str | None, say: Console, log: Path | None):
+    """The flow's final state, with a progress line while it runs. An error that escapes
+    Prefect itself (its home on a full disk, its server gone) is said in one line."""
+    from flows.core import progress
+    from flows.core.diskfault import explain
+    from flows.core.settings import prefect_home
+    from flows.pipeline import publish_open_data
+
+    flow = publish_open_data
+    if task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        flow = publish_open_data.with_options(task_runner=DaskTaskRunner(
+            address=dask_address) if dask_address else DaskTaskRunner(
+            cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
+    with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
+        progress.listen(_show_progress(status))
+        try:
+            return flow(raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full,
+                        source=source, wait_for_lock=wait, reports_dir=settings.reports_dir,
+                        schemas_dir=settings.schemas_dir, state_dir=settings.state_dir,
+                        keep_releases=settings.keep_releases, return_state=True)
+        except Exception as error:
+            message = explain(error, prefect_home()) or f"{type(error).__name__}: {error}"
+        finally:
+            progress.listen(None)
+    _stop(say, log, "Flödet avbröts / the flow stopped", _one_line(message))
+
+
+def _show_progress(status):
+    done = 0
+
+    def show(step: str, detail: str) -> None:
+        nonlocal done
+        if step == "validated":
+            done += 1
+            status.update(f"Validerar / validating ({done}): {detail}")
+        elif step == "discovered":
+            status.update(f"Hittade {detail} filer / found {detail} files")
+        elif step == "published":
+            status.update(f"Publicerade release / published release {detail}")
+    return show
+
+
+def _stop(say: Console, log: Path | None, what: str, why: str | None) -> None:
+    """One red line, the log's name, exit 1."""
+    say.print(f"[red]{what}:[/red] {why}", highlight=False, soft_wrap=True)
+    _name_log(say, log)
+    raise typer.Exit(1)
 
 
 def _divert_to_run_log(reports_dir: Path) -> tuple[Console, Path | None]:
@@ -172,7 +204,7 @@ def print_warnings(say: Console, summary, reports: Path) -> None:
     for severity, line in collapsed(summary.reference_problems, str(reports / "kodlistor.md")):
         colour = "yellow" if severity == "warning" else "red"
         say.print(f"[{colour}]{line}[/{colour}]", highlight=False)
-    for line in release_notes(summary.release):
+    for line in [*summary.warnings, *release_notes(summary.release)]:
         say.print(f"[yellow]{line}[/yellow]", highlight=False)
 
 
@@ -264,6 +296,44 @@ def validate(
         for result in results:
             print_file_verdict(result)
     raise typer.Exit(0 if valid else 1)
+
+
+@app.command()
+def verify(
+    release: Annotated[Path | None, typer.Argument(
+        help="En release-mapp (standard: OUT/latest) / a release folder (default OUT/latest).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata / JSON.")] = False,
+) -> None:
+    """Kontrollera en publicerad release / check a published release.
+
+    Every file against SHA256SUMS (none missing, none added, none changed), then every CSV
+    against the schema in its datapackage.json with Frictionless's verdict (foreign keys
+    included). Exit 0 when the release is intact, 1 when it is damaged or missing.
+
+    [bold]Exempel / example:[/bold] opendata verify
+
+    [bold]Exempel / example:[/bold] opendata verify published/releases/20261202T020000Z --json
+    """
+    from flows.outputs.verify import verify_release
+
+    folder = release or Settings.from_env(out_dir=out).out_dir / "latest"
+    damage = verify_release(folder.resolve())
+    if as_json:
+        sys.stdout.write(json.dumps({"release": str(folder), "intact": not damage,
+                                     "damage": [d.model_dump() for d in damage]},
+                                    ensure_ascii=False, indent=2) + "\n")
+    elif damage:
+        for item in damage:
+            errors.print(f"[red]{item.message}[/red]", highlight=False, soft_wrap=True)
+        errors.print(f"[red]{folder}: skadad / damaged[/red] ({len(damage)}). Kör [bold]opendata "
+                     "run[/bold] för att publicera en ny, komplett release / run opendata run to "
+                     "publish a fresh, complete release.", highlight=False)
+    else:
+        console.print(f"[green]{folder}: hel / intact[/green] (SHA256SUMS, Data Package)",
+                      highlight=False)
+    raise typer.Exit(1 if damage else 0)
 
 
 @app.command()

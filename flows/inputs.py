@@ -14,6 +14,7 @@ from flows.core.register import load_register
 from flows.core.settings import Settings
 from flows.intake.discover import Discovery, discover
 from flows.outputs.release import current_release, read_package
+from flows.outputs.verify import latest_damage
 
 
 class RunInputs(BaseModel):
@@ -35,6 +36,9 @@ def run_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInput
 
 
 def unchanged_since(out_dir: Path, inputs: str) -> str | None:
-    """The version of the latest release if it was made from exactly these inputs."""
+    """The version of the latest release if it was made from exactly these inputs and is
+    still intact (a damaged one is published afresh)."""
     package = read_package(current_release(out_dir))
-    return package.get("version") if package and package.get("inputs") == inputs else None
+    if not package or package.get("inputs") != inputs or latest_damage(out_dir):
+        return None
+    return package.get("version")

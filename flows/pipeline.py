@@ -28,6 +28,7 @@ from flows.checks.spans import Plan, SpanFindings, check_span, combine_spans, pl
 from flows.checks.store import VerdictStore, fresh_folder
 from flows.checks.verdict import SUFFIX
 from flows.core import progress
+from flows.core.diskfault import DiskFault, writing
 from flows.core.fingerprint import validation_key
 from flows.core.memory import few_arenas, give_back
 from flows.core.problems import Problem
@@ -41,6 +42,7 @@ from flows.outputs.release import (
     PublishError,
     Release,
     current_release,
+    read_package,
     reusable,
     write_release,
 )
@@ -51,6 +53,7 @@ from flows.outputs.run_summary import (
     release_notes,
     write_run_summary,
 )
+from flows.outputs.verify import damage_note, latest_damage
 from flows.tables.codelists import read_codelists
 from flows.tables.datasets import Built, build_tables
 
@@ -177,17 +180,20 @@ def gather_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunIn
 @task(cache_policy=NO_CACHE)
 def publish_release(tables: dict[str, Built], out_dir: Path, schemas_dir: Path,
                     keep: int, inputs: str, full: bool = False) -> Release | str:
-    """The release, or why it did not validate (latest is then left as it was)."""
+    """The release, or why there is none (latest is then left as it was)."""
     try:
         release = write_release(tables, load_register(schemas_dir), out_dir, keep=keep,
                                 inputs=inputs, reuse=not full)
     except PublishError as error:
         get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
                                error.errors[:20])
-        return str(error)
+        return f"Releasen validerade inte / {error}"
+    except DiskFault as fault:  # not the release's fault: say what to do, no traceback
+        get_run_logger().error(str(fault))
+        return str(fault)
     except Exception as error:  # any other failure: latest stays as it was, the run reports it
         get_run_logger().exception("Publiceringen misslyckades / publishing failed")
-        return f"publishing failed: {type(error).__name__}: {error}"
+        return f"Publiceringen misslyckades / publishing failed: {type(error).__name__}: {error}"
     progress.report("published", release.version)
     return release
 
@@ -247,11 +253,17 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
                     reason = f"Källan kunde inte hämtas / the source could not be pulled: {error}"
                     logger.error(reason)
                     return Failed(message=reason)
-            summary = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
-                               keep_releases, full, logger)
+            summary, fault = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
+                                      keep_releases, full, logger)
     except RunInProgress as busy:
         logger.error(str(busy))
         return Failed(message=str(busy))
+    except DiskFault as fault:  # before anything was published: latest is as it was
+        logger.error(str(fault))
+        return Failed(message=str(fault))
+    if fault:
+        logger.error(fault)
+        return Failed(message=fault, data=summary)
     if summary.unchanged_since:
         return Completed(message=f"Oförändrad / unchanged: {summary.unchanged_since}",
                          data=summary)
@@ -262,29 +274,35 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
 
 
 def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
-             state_dir: Path, keep_releases: int, full: bool, logger: Any) -> RunSummary:
+             state_dir: Path, keep_releases: int, full: bool, logger: Any
+             ) -> tuple[RunSummary, str | None]:
+    """The run's summary, and what went wrong after the release was decided (a state or report
+    folder that could not be written), if anything."""
     settings = Settings.from_env()
     given = gather_inputs(raw_dir, schemas_dir, settings)
     found, digests, context, inputs = given.found, given.digests, given.context, given.inputs
-    previous = None if full else unchanged_since(out_dir, inputs)
+    warnings = _damaged_latest(out_dir, logger)
+    rebuild = full or bool(warnings)  # nothing of a damaged release is reused
+    previous = None if rebuild else unchanged_since(out_dir, inputs)
     if previous:
         logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",
                     previous)
         progress.report("unchanged", previous)
         return RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
-                          files=[], finished=_now())
+                          files=[], finished=_now()), None
     # part of the inputs: checked when they change
     codelists, reference = check_reference_data(schemas_dir)
     keys = [validation_key(f.name, digests[f.name], context) for f in found.files]
     store = Path(state_dir) / "verdicts"
-    results = validate_deliveries(found.files, keys, schemas_dir, store, full,
-                                  settings.split_mb * 2**20)
-    VerdictStore(store).prune(set(keys))
-    merged, tables = build_published_tables(
-        quote(results), schemas_dir, state_dir, codelists, context,
-        {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, full)
+    with writing(state_dir):  # verdicts, accepted rows and the build's work files go there
+        results = validate_deliveries(found.files, keys, schemas_dir, store, full,
+                                      settings.split_mb * 2**20)
+        VerdictStore(store).prune(set(keys))
+        merged, tables = build_published_tables(
+            quote(results), schemas_dir, state_dir, codelists, context,
+            {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, rebuild)
     files = file_summaries(found, merged)
-    reason, release = None, None
+    reason, release, fault = None, None, None
     if any(p.severity == "error" for p in reference):
         reason = ("Kodlistorna i schemas/codelists har fel / the codelists are invalid: "
                   + "; ".join(p.message_en for p in reference if p.severity == "error")[:500])
@@ -292,29 +310,65 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
         outcome = publish_release(quote(tables), out_dir, schemas_dir, keep_releases, inputs,
-                                  full)
+                                  rebuild)
         if isinstance(outcome, str):
-            reason = f"Publiceringen validerade inte / {outcome}"
+            reason = outcome
         else:
             release = outcome
-            remember_accepted(state_dir, quote(merged), release.version)
+            fault = _remember(state_dir, merged, release)
     summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
                          release=release, files=files, reference_problems=reference,
-                         finished=_now())
-    folder = write_run_reports(quote(summary), reports_dir)
+                         warnings=warnings, finished=_now())
+    try:
+        with writing(reports_dir):
+            folder = write_run_reports(quote(summary), reports_dir)
+    except DiskFault as error:
+        folder, fault = None, fault or _after_release(release, error)
     if release is not None:
-        create_markdown_artifact(
-            key="publicering", description="Senaste publiceringen / the latest release",
-            markdown=(f"# Release {release.version}\n\n"
-                      f"- Mapp / folder: `{release.path}`\n"
-                      f"- Data Package: `{release.path / 'datapackage.json'}`\n"
-                      f"- Portal: `{release.path / 'index.html'}`\n"
-                      f"- Rader per dataset / rows per dataset: "
-                      + ", ".join(f"{k} {v}" for k, v in release.rows.items())
-                      + "".join(f"\n- {line}" for line in release_notes(release))))
-        for line in release_notes(release):
-            logger.warning(line)
+        _announce(release, logger)
     logger.info("Filer %d, rader lästa %d, publicerade %d, avvisade %d; rapport i %s",
                 len(files), summary.rows_read, summary.rows_published, summary.rows_rejected,
                 folder)
-    return summary
+    return summary, fault
+
+
+def _damaged_latest(out_dir: Path, logger: Any) -> list[str]:
+    """A warning when the latest release was damaged since it was published."""
+    damage = latest_damage(out_dir)
+    if not damage:
+        return []
+    note = damage_note(damage, read_package(current_release(out_dir)).get("version"))
+    logger.warning(note)
+    return [note]
+
+
+def _remember(state_dir: Path, merged: list[ValidatedFile], release: Release) -> str | None:
+    """Keep the published deliveries for later runs; a state folder that cannot be written is
+    said (the release stands: the next run keeps the deliveries before it)."""
+    try:
+        with writing(state_dir):
+            remember_accepted(state_dir, quote(merged), release.version)
+    except DiskFault as error:
+        return _after_release(release, error)
+    return None
+
+
+def _after_release(release: Release | None, error: DiskFault) -> str:
+    if release is None:
+        return str(error)
+    return (f"Release {release.version} publicerades, men / was published, but: {error}")
+
+
+def _announce(release: Release, logger: Any) -> None:
+    """The release as an artifact in Prefect's UI; what a format could not hold, logged."""
+    create_markdown_artifact(
+        key="publicering", description="Senaste publiceringen / the latest release",
+        markdown=(f"# Release {release.version}\n\n"
+                  f"- Mapp / folder: `{release.path}`\n"
+                  f"- Data Package: `{release.path / 'datapackage.json'}`\n"
+                  f"- Portal: `{release.path / 'index.html'}`\n"
+                  f"- Rader per dataset / rows per dataset: "
+                  + ", ".join(f"{k} {v}" for k, v in release.rows.items())
+                  + "".join(f"\n- {line}" for line in release_notes(release))))
+    for line in release_notes(release):
+        logger.warning(line)

@@ -79,10 +79,18 @@ class Settings(BaseModel):
         return cls(**values)
 
 
+def prefect_home() -> Path:
+    """Where Prefect keeps its database and settings: PREFECT_HOME, else .prefect/ here."""
+    return Path(os.environ.get("PREFECT_HOME") or PROJECT_ROOT / ".prefect")
+
+
 def configure_prefect_environment() -> None:
     """Prefect's embedded default: temporary local server, SQLite, analytics off, home in the
     project (or wherever PREFECT_HOME already points). Call before importing prefect."""
-    os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+    os.environ["PREFECT_HOME"] = str(prefect_home())
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # the temporary server may start slowly on a busy machine (20 s by default): a nightly
+    # run waits rather than fails
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

@@ -43,6 +43,7 @@ class RunSummary(BaseModel):
     release: Release | None = None
     files: list[FileSummary]
     reference_problems: list[Problem] = []  # in the codelists maintained with the code
+    warnings: list[str] = []  # faults the run met and mended (a damaged release, rebuilt)
 
     @property
     def rows_read(self) -> int:
