@@ -47,6 +47,12 @@ def run(
     dask_address: Annotated[str | None, typer.Option(
         help="Befintligt Dask-kluster, t.ex. tcp://schemalaggare:8786 / an existing Dask "
              "cluster (default: a LocalCluster).")] = None,
+    notify: Annotated[str | None, typer.Option(
+        help="Webhook som får körningens utfall som JSON / a webhook told how the run went "
+             "(OPENDATA_NOTIFY_URL).")] = None,
+    notify_on: Annotated[str | None, typer.Option(
+        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
+             "eller always.")] = None,
 ) -> None:
     """Kör publiceringsflödet en gång / run the publish flow once.
 
@@ -63,6 +69,7 @@ def run(
     if task_runner not in ("threads", "dask"):
         errors.print("[red]--task-runner är threads eller dask / is threads or dask.[/red]")
         raise typer.Exit(2)
+    _check_notify_on(notify_on)
     source = source or settings.source
     if source:
         settings.raw_dir.mkdir(parents=True, exist_ok=True)
@@ -77,12 +84,14 @@ def run(
             settings.raw_dir, settings.schemas_dir, settings).inputs)
         if previous:
             print_unchanged(previous, settings.out_dir)
+            _tell_unchanged(settings, previous, notify, notify_on)
             return
     say, log = _divert_to_run_log(settings.reports_dir)
     configure_prefect_environment()
     from flows.core import progress
     from flows.pipeline import publish_open_data
 
+    unsent: list[str] = []  # notifications that could not be sent: said after the outcome
     with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
         done = 0
 
@@ -95,6 +104,8 @@ def run(
                 status.update(f"Hittade {detail} filer / found {detail} files")
             elif step == "published":
                 status.update(f"Publicerade release / published release {detail}")
+            elif step == "notify-failed":
+                unsent.append(detail)
 
         progress.listen(show)
         flow = publish_open_data
@@ -111,9 +122,12 @@ def run(
                                       reports_dir=settings.reports_dir,
                                       schemas_dir=settings.schemas_dir,
                                       state_dir=settings.state_dir,
-                                      keep_releases=settings.keep_releases, return_state=True)
+                                      keep_releases=settings.keep_releases,
+                                      notify_url=notify, notify_on=notify_on, return_state=True)
         finally:
             progress.listen(None)
+    for line in unsent:
+        say.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
     summary = state.result(raise_on_failure=False)
     if isinstance(summary, BaseException) or summary is None:
         say.print(f"[red]Flödet avbröts / the flow stopped:[/red] {_one_line(state.message)}",
@@ -134,6 +148,34 @@ def run(
                   f"(release {summary.release.version}); rapport / report: "
                   f"{settings.reports_dir / 'latest' / 'summary.json'}")
     _name_log(say, log)
+
+
+def _tell_unchanged(settings: Settings, previous: str, notify: str | None,
+                    notify_on: str | None) -> None:
+    """Nothing changed, so no flow ran and no hook: told here when the webhook wants every run
+    (--notify-on always), as a served run would be."""
+    given = {"notify_url": notify, "notify_on": notify_on}  # checked by _check_notify_on
+    settings = settings.model_copy(update={k: v for k, v in given.items() if v})
+    if not settings.notify_url or settings.notify_on != "always":
+        return
+    import datetime as dt
+    import logging
+
+    from flows.outputs.notify import tell
+    from flows.outputs.run_summary import RunSummary
+
+    summary = RunSummary(raw_dir=str(settings.raw_dir), published=False, files=[],
+                         unchanged_since=previous,
+                         finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    tell(summary, failed=False, message=None, reports_dir=settings.reports_dir,
+         settings=settings, logger=logging.getLogger("opendata.notify"))
+
+
+def _check_notify_on(notify_on: str | None) -> None:
+    if notify_on not in (None, "failure", "problems", "always"):
+        errors.print("[red]--notify-on är failure, problems eller always / is failure, problems "
+                     "or always.[/red]")
+        raise typer.Exit(2)
 
 
 def _divert_to_run_log(reports_dir: Path) -> tuple[Console, Path | None]:
@@ -276,6 +318,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Prefect-serverns port / server port.")] = 4200,
     name: Annotated[str, typer.Option(help="Deploymentens namn / deployment name.")] =
         "nattlig-publicering",
+    notify: Annotated[str | None, typer.Option(
+        help="Webhook som får varje körnings utfall som JSON / a webhook told how each run "
+             "went (OPENDATA_NOTIFY_URL).")] = None,
+    notify_on: Annotated[str | None, typer.Option(
+        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
+             "eller always.")] = None,
 ) -> None:
     """Schemalagd publicering på en Prefect-server / scheduled publishing on a Prefect server.
 
@@ -288,6 +336,9 @@ def serve(
     [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
     """
     settings = Settings.from_env(raw_dir=raw, out_dir=out)
+    _check_notify_on(notify_on)
+    if notify:  # the runs get it from the environment: a URL's token stays out of the Prefect UI
+        os.environ["OPENDATA_NOTIFY_URL"] = notify
     configure_prefect_environment()
     server = None
     with stop_signals_unwind():  # SIGTERM and SIGHUP unwind like Ctrl-C: the finally runs
@@ -312,7 +363,8 @@ def serve(
                           "reports_dir": str(settings.reports_dir.resolve()),
                           "state_dir": str(settings.state_dir.resolve()),
                           "schemas_dir": str(settings.schemas_dir.resolve()),
-                          "keep_releases": settings.keep_releases, "wait_for_lock": 600.0}
+                          "keep_releases": settings.keep_releases, "wait_for_lock": 600.0,
+                          "notify_on": notify_on or settings.notify_on}
             # Prefect's runner stops by itself on SIGTERM and Ctrl-C, and stops its flow runs
             publish_open_data.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
                                     parameters=parameters)
