@@ -47,6 +47,12 @@ def run(
     dask_address: Annotated[str | None, typer.Option(
         help="Befintligt Dask-kluster, t.ex. tcp://schemalaggare:8786 / an existing Dask "
              "cluster (default: a LocalCluster).")] = None,
+    notify: Annotated[str | None, typer.Option(
+        help="Webhook som får körningens utfall som JSON / a webhook told how the run went "
+             "(OPENDATA_NOTIFY_URL).")] = None,
+    notify_on: Annotated[str | None, typer.Option(
+        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
+             "eller always.")] = None,
 ) -> None:
     """Kör publiceringsflödet en gång / run the publish flow once.
 
@@ -63,6 +69,7 @@ def run(
     if task_runner not in ("threads", "dask"):
         errors.print("[red]--task-runner är threads eller dask / is threads or dask.[/red]")
         raise typer.Exit(2)
+    _check_notify_on(notify_on)
     source = source or settings.source
     if source:
         settings.raw_dir.mkdir(parents=True, exist_ok=True)
@@ -77,11 +84,19 @@ def run(
             settings.raw_dir, settings.schemas_dir, settings).inputs)
         if previous:
             print_unchanged(previous, settings.out_dir)
+            _tell_unchanged(settings, previous, notify, notify_on)
             return
     _check_folders(settings)
     say, log = _divert_to_run_log(settings.reports_dir)
     configure_prefect_environment()
-    state = _run_flow(settings, full, source, wait, task_runner, dask_address, say, log)
+    unsent: list[str] = []  # notifications that could not be sent: said after the outcome
+    state = _run_flow(dict(
+        raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full, source=source,
+        wait_for_lock=wait, reports_dir=settings.reports_dir, schemas_dir=settings.schemas_dir,
+        state_dir=settings.state_dir, keep_releases=settings.keep_releases, notify_url=notify,
+        notify_on=notify_on), task_runner, dask_address, say, log, unsent)
+    for line in unsent:
+        say.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
     summary = state.result(raise_on_failure=False)
     if isinstance(summary, BaseException) or summary is None:
         _stop(say, log, "Flödet avbröts / the flow stopped", _one_line(state.message))
@@ -116,10 +131,11 @@ def _check_folders(settings: Settings) -> None:
             raise typer.Exit(1) from None
 
 
-def _run_flow(settings: Settings, full: bool, source: str | None, wait: float,
-              task_runner: str, dask_address: str | None, say: Console, log: Path | None):
-    """The flow's final state, with a progress line while it runs. An error that escapes
-    Prefect itself (its home on a full disk, its server gone) is said in one line."""
+def _run_flow(parameters: dict, task_runner: str, dask_address: str | None, say: Console,
+              log: Path | None, unsent: list[str]):
+    """The flow's final state, with a progress line while it runs (notifications that could
+    not be sent go to `unsent`). An error that escapes Prefect itself (its home on a full
+    disk, its server gone) is said in one line."""
     from flows.core import progress
     from flows.core.diskfault import explain
     from flows.core.settings import prefect_home
@@ -133,12 +149,9 @@ def _run_flow(settings: Settings, full: bool, source: str | None, wait: float,
             address=dask_address) if dask_address else DaskTaskRunner(
             cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
     with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
-        progress.listen(_show_progress(status))
+        progress.listen(_show_progress(status, unsent))
         try:
-            return flow(raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full,
-                        source=source, wait_for_lock=wait, reports_dir=settings.reports_dir,
-                        schemas_dir=settings.schemas_dir, state_dir=settings.state_dir,
-                        keep_releases=settings.keep_releases, return_state=True)
+            return flow(**parameters, return_state=True)
         except Exception as error:
             message = explain(error, prefect_home()) or f"{type(error).__name__}: {error}"
         finally:
@@ -146,7 +159,7 @@ def _run_flow(settings: Settings, full: bool, source: str | None, wait: float,
     _stop(say, log, "Flödet avbröts / the flow stopped", _one_line(message))
 
 
-def _show_progress(status):
+def _show_progress(status, unsent: list[str]):
     done = 0
 
     def show(step: str, detail: str) -> None:
@@ -158,6 +171,8 @@ def _show_progress(status):
             status.update(f"Hittade {detail} filer / found {detail} files")
         elif step == "published":
             status.update(f"Publicerade release / published release {detail}")
+        elif step == "notify-failed":
+            unsent.append(detail)
     return show
 
 
@@ -166,6 +181,34 @@ def _stop(say: Console, log: Path | None, what: str, why: str | None) -> None:
     say.print(f"[red]{what}:[/red] {why}", highlight=False, soft_wrap=True)
     _name_log(say, log)
     raise typer.Exit(1)
+
+
+def _tell_unchanged(settings: Settings, previous: str, notify: str | None,
+                    notify_on: str | None) -> None:
+    """Nothing changed, so no flow ran and no hook: told here when the webhook wants every run
+    (--notify-on always), as a served run would be."""
+    given = {"notify_url": notify, "notify_on": notify_on}  # checked by _check_notify_on
+    settings = settings.model_copy(update={k: v for k, v in given.items() if v})
+    if not settings.notify_url or settings.notify_on != "always":
+        return
+    import datetime as dt
+    import logging
+
+    from flows.outputs.notify import tell
+    from flows.outputs.run_summary import RunSummary
+
+    summary = RunSummary(raw_dir=str(settings.raw_dir), published=False, files=[],
+                         unchanged_since=previous,
+                         finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    tell(summary, failed=False, message=None, reports_dir=settings.reports_dir,
+         settings=settings, logger=logging.getLogger("opendata.notify"))
+
+
+def _check_notify_on(notify_on: str | None) -> None:
+    if notify_on not in (None, "failure", "problems", "always"):
+        errors.print("[red]--notify-on är failure, problems eller always / is failure, problems "
+                     "or always.[/red]")
+        raise typer.Exit(2)
 
 
 def _divert_to_run_log(reports_dir: Path) -> tuple[Console, Path | None]:
@@ -346,6 +389,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Prefect-serverns port / server port.")] = 4200,
     name: Annotated[str, typer.Option(help="Deploymentens namn / deployment name.")] =
         "nattlig-publicering",
+    notify: Annotated[str | None, typer.Option(
+        help="Webhook som får varje körnings utfall som JSON / a webhook told how each run "
+             "went (OPENDATA_NOTIFY_URL).")] = None,
+    notify_on: Annotated[str | None, typer.Option(
+        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
+             "eller always.")] = None,
 ) -> None:
     """Schemalagd publicering på en Prefect-server / scheduled publishing on a Prefect server.
 
@@ -358,6 +407,9 @@ def serve(
     [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
     """
     settings = Settings.from_env(raw_dir=raw, out_dir=out)
+    _check_notify_on(notify_on)
+    if notify:  # the runs get it from the environment: a URL's token stays out of the Prefect UI
+        os.environ["OPENDATA_NOTIFY_URL"] = notify
     configure_prefect_environment()
     server = None
     with stop_signals_unwind():  # SIGTERM and SIGHUP unwind like Ctrl-C: the finally runs
@@ -382,7 +434,8 @@ def serve(
                           "reports_dir": str(settings.reports_dir.resolve()),
                           "state_dir": str(settings.state_dir.resolve()),
                           "schemas_dir": str(settings.schemas_dir.resolve()),
-                          "keep_releases": settings.keep_releases, "wait_for_lock": 600.0}
+                          "keep_releases": settings.keep_releases, "wait_for_lock": 600.0,
+                          "notify_on": notify_on or settings.notify_on}
             # Prefect's runner stops by itself on SIGTERM and Ctrl-C, and stops its flow runs
             publish_open_data.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
                                     parameters=parameters)

@@ -38,6 +38,7 @@ from flows.inputs import RunInputs, run_inputs, unchanged_since
 from flows.intake.discover import RawFile
 from flows.intake.sources import Pulled, SourceError, is_transient, pull
 from flows.lock import RunInProgress, run_lock
+from flows.outputs.notify import tell
 from flows.outputs.release import (
     PublishError,
     Release,
@@ -230,18 +231,48 @@ def _run_name() -> str:
     return f"publicering-{raw.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M}"
 
 
+def _tell_operator(flow: Any, flow_run: Any, state: State) -> None:
+    """The flow's hook on completion, failure and crash: the webhook and the departments' mails
+    (flows.outputs.notify). A hook, not code in the flow, so that an exception in the flow and
+    a crash (Ctrl-C, SIGTERM, a served run's process dying: Prefect's runner runs on_crashed)
+    are told too, for `opendata run` and `opendata serve` alike."""
+    from prefect.logging.loggers import flow_run_logger
+
+    logger = flow_run_logger(flow_run, flow)
+    parameters = flow_run.parameters or {}
+    try:
+        summary = state.result(raise_on_failure=False)
+    except Exception:  # a crashed run's result may be nowhere to be read
+        summary = None
+    try:
+        settings = Settings.from_env(notify_url=parameters.get("notify_url"),
+                                     notify_on=parameters.get("notify_on"))
+    except ValueError as error:  # the run's outcome stands; only the telling is off
+        logger.warning("Ingen underrättelse: inställningarna är fel / nothing was notified: "
+                       "the settings are invalid (OPENDATA_NOTIFY_*, OPENDATA_SMTP_*): %s", error)
+        return
+    tell(summary if isinstance(summary, RunSummary) else None,
+         failed=state.is_failed() or state.is_crashed(), message=state.message,
+         reports_dir=Path(parameters.get("reports_dir") or "reports"), settings=settings,
+         logger=logger, flow_run={"id": str(flow_run.id), "name": flow_run.name})
+
+
 @flow(name="publicera-oppna-data", flow_run_name=_run_name, log_prints=True,
-      validate_parameters=True)
+      validate_parameters=True, on_completion=[_tell_operator], on_failure=[_tell_operator],
+      on_crashed=[_tell_operator])
 def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("published"),
                       reports_dir: Path = Path("reports"), schemas_dir: Path = DEFAULT_SCHEMAS,
                       state_dir: Path = Path("state"), keep_releases: int = 5,
                       full: bool = False, wait_for_lock: float = 0.0,
-                      source: str | None = None) -> State:
+                      source: str | None = None, notify_url: str | None = None,
+                      notify_on: str | None = None) -> State:
     """Publish Aneby's open data from the department reports in raw_dir.
 
     Only what changed is redone: a run whose inputs (every file's content, the schemas, the
     code, the output settings) equal the latest release's does nothing more; a changed file
-    is validated again while unchanged ones come from the cache. full=True redoes all."""
+    is validated again while unchanged ones come from the cache. full=True redoes all.
+    notify_url and notify_on (failure, problems, always) override OPENDATA_NOTIFY_URL and
+    OPENDATA_NOTIFY_ON: who is told how the run went (_tell_operator)."""
     logger = get_run_logger()
     few_arenas()  # the checks run on threads: see flows.core.memory
     try:
