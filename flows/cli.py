@@ -237,11 +237,15 @@ def _one_line(message: str | None) -> str:
 
 
 def print_warnings(say: Console, summary, reports: Path) -> None:
-    """Kept deliveries, codelist problems, datasets that kept their previous release and values
-    a format could not hold: one line per kind, the full lists in the reports."""
+    """Files in motion, kept deliveries, codelist problems, datasets that kept their previous
+    release and values a format could not hold: one line per kind, the full lists in the
+    reports."""
     from flows.outputs.run_summary import collapsed, kept_note, release_notes
 
     for file in summary.files:
+        for moved in (p for p in file.problems if p.type == "file-in-motion"):
+            say.print(f"[yellow]{moved.message_sv} / {moved.message_en}[/yellow]",
+                      highlight=False, soft_wrap=True)
         if file.kept_from:
             say.print(f"[yellow]{kept_note(file)}[/yellow]", highlight=False)
     for severity, line in collapsed(summary.reference_problems, str(reports / "kodlistor.md")):

@@ -21,7 +21,7 @@ from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from flows.checks.delivery import ValidatedFile, check_file
+from flows.checks.delivery import ValidatedFile, check_file, left_in_motion
 from flows.checks.earlier import keep_earlier_deliveries, save_accepted
 from flows.checks.keys import merge_duplicates
 from flows.checks.spans import Plan, SpanFindings, check_span, combine_spans, plan_delivery
@@ -36,6 +36,7 @@ from flows.core.register import DEFAULT_SCHEMAS, load_register
 from flows.core.settings import Settings
 from flows.inputs import RunInputs, run_inputs, unchanged_since
 from flows.intake.discover import RawFile
+from flows.intake.motion import pulled_in_motion
 from flows.intake.sources import Pulled, SourceError, is_transient, pull
 from flows.lock import RunInProgress, run_lock
 from flows.outputs.notify import tell
@@ -75,8 +76,12 @@ def pull_deliveries(source: str, mirror: Path) -> Pulled:
     """Copy the reports from the source into the local mirror; transient errors retry with
     back-off, permanent ones fail at once."""
     pulled = pull(source, mirror)
-    get_run_logger().info("Hämtade %d filer från %s: %d nya/ändrade, %d borttagna",
-                          pulled.files, source, len(pulled.updated), len(pulled.removed))
+    logger = get_run_logger()
+    logger.info("Hämtade %d filer från %s: %d nya/ändrade, %d borttagna",
+                pulled.files, source, len(pulled.updated), len(pulled.removed))
+    for name in pulled.moving:
+        found = pulled_in_motion(name, name in pulled.kept)
+        logger.warning("%s / %s", found.message_sv, found.message_en)
     return pulled
 
 
@@ -97,6 +102,9 @@ def validate_delivery(raw: RawFile, schemas_dir: Path, store_dir: Path, key: str
     result = None if refresh else store.load(key)
     if result is not None:
         return result
+    moving = left_in_motion(raw)  # changed since it was hashed: not read at all
+    if moving is not None:
+        return moving
     register = load_register(schemas_dir)
     result = plan_delivery(raw, register, split_bytes)
     if isinstance(result, Plan):
@@ -104,6 +112,9 @@ def validate_delivery(raw: RawFile, schemas_dir: Path, store_dir: Path, key: str
     if result is None:
         result = check_file(raw, register, into=store.rows(key))
         give_back()
+    moving = left_in_motion(raw, store.rows(key))  # changed while it was read: not kept
+    if moving is not None:
+        return moving
     store.save(key, result)
     progress.report("validated", raw.name)
     return result
@@ -121,6 +132,9 @@ def combine_delivery(plan: Plan, findings: list[SpanFindings], schemas_dir: Path
     """A large delivery's verdict from its spans, kept in the store."""
     store = VerdictStore(store_dir)
     result = combine_spans(plan, findings, load_register(schemas_dir), store.rows(key))
+    moving = left_in_motion(plan.raw, store.rows(key))  # changed while its spans were read
+    if moving is not None:
+        return moving
     store.save(key, result)
     progress.report("validated", plan.raw.name)
     return result
@@ -277,15 +291,17 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
     few_arenas()  # the checks run on threads: see flows.core.memory
     try:
         with run_lock(out_dir, wait_for_lock):
+            moving: list[Problem] = []
             if source:
                 try:
-                    pull_deliveries(source, raw_dir)
+                    pulled = pull_deliveries(source, raw_dir)
                 except Exception as error:
                     reason = f"Källan kunde inte hämtas / the source could not be pulled: {error}"
                     logger.error(reason)
                     return Failed(message=reason)
+                moving = [pulled_in_motion(n, n in pulled.kept) for n in pulled.moving]
             summary, fault = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
-                                      keep_releases, full, logger)
+                                      keep_releases, full, logger, moving)
     except RunInProgress as busy:
         logger.error(str(busy))
         return Failed(message=str(busy))
@@ -305,16 +321,17 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
 
 
 def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
-             state_dir: Path, keep_releases: int, full: bool, logger: Any
-             ) -> tuple[RunSummary, str | None]:
+             state_dir: Path, keep_releases: int, full: bool, logger: Any,
+             moving: list[Problem]) -> tuple[RunSummary, str | None]:
     """The run's summary, and what went wrong after the release was decided (a state or report
-    folder that could not be written), if anything."""
+    folder that could not be written), if anything. `moving`: files that changed while they
+    were pulled - the run goes on (never "nothing changed") so that they are in its reports."""
     settings = Settings.from_env()
     given = gather_inputs(raw_dir, schemas_dir, settings)
     found, digests, context, inputs = given.found, given.digests, given.context, given.inputs
     warnings = _damaged_latest(out_dir, logger)
     rebuild = full or bool(warnings)  # nothing of a damaged release is reused
-    previous = None if rebuild else unchanged_since(out_dir, inputs)
+    previous = None if rebuild or moving else unchanged_since(out_dir, inputs)
     if previous:
         logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",
                     previous)
@@ -332,7 +349,7 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
         merged, tables = build_published_tables(
             quote(results), schemas_dir, state_dir, codelists, context,
             {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, rebuild)
-    files = file_summaries(found, merged)
+    files = file_summaries(found, merged, moving)
     reason, release, fault = None, None, None
     if any(p.severity == "error" for p in reference):
         reason = ("Kodlistorna i schemas/codelists har fel / the codelists are invalid: "
