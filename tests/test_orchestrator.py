@@ -121,10 +121,10 @@ def test_the_temporary_server_killed_mid_run_ends_the_run_cleanly(tmp_path, raw_
 
 LAST_WORDS = """
 import os, sys, threading, time
-from flows.lock import end_between_writes, writing
+from flows.lock import end_between_writes, publishing
 
 def write():
-    with writing():
+    with publishing():
         print("writing", flush=True)
         time.sleep(1)
         open(sys.argv[1], "w").write("whole")
