@@ -162,10 +162,13 @@ def _one_line(message: str | None) -> str:
 
 
 def print_warnings(say: Console, summary, reports: Path) -> None:
-    """Kept deliveries, codelist problems, datasets that kept their previous release and values
-    a format could not hold: one line per kind, the full lists in the reports."""
+    """Damaged state ignored and rebuilt, kept deliveries, codelist problems, datasets that kept
+    their previous release and values a format could not hold: one line per kind, the full
+    lists in the reports."""
     from flows.outputs.run_summary import collapsed, kept_note, release_notes
 
+    for line in summary.damaged_state:
+        say.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
     for file in summary.files:
         if file.kept_from:
             say.print(f"[yellow]{kept_note(file)}[/yellow]", highlight=False)
