@@ -47,6 +47,12 @@ def run(
     dask_address: Annotated[str | None, typer.Option(
         help="Befintligt Dask-kluster, t.ex. tcp://schemalaggare:8786 / an existing Dask "
              "cluster (default: a LocalCluster).")] = None,
+    notify: Annotated[str | None, typer.Option(
+        help="Webhook som får körningens utfall som JSON / a webhook told how the run went "
+             "(OPENDATA_NOTIFY_URL).")] = None,
+    notify_on: Annotated[str | None, typer.Option(
+        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
+             "eller always.")] = None,
 ) -> None:
     """Kör publiceringsflödet en gång / run the publish flow once.
 
@@ -63,6 +69,7 @@ def run(
     if task_runner not in ("threads", "dask"):
         errors.print("[red]--task-runner är threads eller dask / is threads or dask.[/red]")
         raise typer.Exit(2)
+    _check_notify_on(notify_on)
     source = source or settings.source
     if source:
         settings.raw_dir.mkdir(parents=True, exist_ok=True)
@@ -77,63 +84,131 @@ def run(
             settings.raw_dir, settings.schemas_dir, settings).inputs)
         if previous:
             print_unchanged(previous, settings.out_dir)
+            _tell_unchanged(settings, previous, notify, notify_on)
             return
+    _check_folders(settings)
     say, log = _divert_to_run_log(settings.reports_dir)
     configure_prefect_environment()
-    from flows.core import progress
-    from flows.pipeline import publish_open_data
-
-    with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
-        done = 0
-
-        def show(step: str, detail: str) -> None:
-            nonlocal done
-            if step == "validated":
-                done += 1
-                status.update(f"Validerar / validating ({done}): {detail}")
-            elif step == "discovered":
-                status.update(f"Hittade {detail} filer / found {detail} files")
-            elif step == "published":
-                status.update(f"Publicerade release / published release {detail}")
-
-        progress.listen(show)
-        flow = publish_open_data
-        if task_runner == "dask":
-            from prefect_dask import DaskTaskRunner
-
-            flow = publish_open_data.with_options(task_runner=DaskTaskRunner(
-                address=dask_address) if dask_address else DaskTaskRunner(
-                cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
-        try:
-            state = flow(raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full,
-                         source=source,
-                         wait_for_lock=wait,
-                                      reports_dir=settings.reports_dir,
-                                      schemas_dir=settings.schemas_dir,
-                                      state_dir=settings.state_dir,
-                                      keep_releases=settings.keep_releases, return_state=True)
-        finally:
-            progress.listen(None)
+    unsent: list[str] = []  # notifications that could not be sent: said after the outcome
+    state = _run_flow(dict(
+        raw_dir=settings.raw_dir, out_dir=settings.out_dir, full=full, source=source,
+        wait_for_lock=wait, reports_dir=settings.reports_dir, schemas_dir=settings.schemas_dir,
+        state_dir=settings.state_dir, keep_releases=settings.keep_releases, notify_url=notify,
+        notify_on=notify_on), task_runner, dask_address, say, log, unsent)
+    for line in unsent:
+        say.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
     summary = state.result(raise_on_failure=False)
     if isinstance(summary, BaseException) or summary is None:
-        say.print(f"[red]Flödet avbröts / the flow stopped:[/red] {_one_line(state.message)}",
-                  highlight=False, soft_wrap=True)
-        _name_log(say, log)
-        raise typer.Exit(1)
+        _stop(say, log, "Flödet avbröts / the flow stopped", _one_line(state.message))
     if summary.unchanged_since:
         print_unchanged(summary.unchanged_since, settings.out_dir)
         return
     print_summary(summary)
     print_warnings(say, summary, settings.reports_dir / "latest")
     if not summary.published:
-        say.print(f"[red]Ingen release publicerades / nothing was published:[/red] "
-                  f"{summary.reason}", highlight=False)
-        _name_log(say, log)
-        raise typer.Exit(1)
+        _stop(say, log, "Ingen release publicerades / nothing was published", summary.reason)
     console.print(f"[green]Publicerad / published:[/green] {settings.out_dir / 'latest'} "
                   f"(release {summary.release.version}); rapport / report: "
                   f"{settings.reports_dir / 'latest' / 'summary.json'}")
+    if state.is_failed():  # published, but its state or report could not be kept
+        _stop(say, log, "Körningen slutfördes inte / the run did not finish",
+              _one_line(state.message))
     _name_log(say, log)
+
+
+def _check_folders(settings: Settings) -> None:
+    """Every folder the run writes, tried before Prefect starts: a full disk or a folder that
+    cannot be written is said at once, by name, not after minutes of work."""
+    from flows.core.diskfault import DiskFault, check_writable
+    from flows.core.settings import prefect_home
+
+    for folder in (settings.out_dir, settings.reports_dir, settings.state_dir, prefect_home()):
+        try:
+            check_writable(folder)
+        except DiskFault as fault:
+            errors.print(f"[red]Körningen startade inte / the run did not start:[/red] {fault}",
+                         highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+
+
+def _run_flow(parameters: dict, task_runner: str, dask_address: str | None, say: Console,
+              log: Path | None, unsent: list[str]):
+    """The flow's final state, with a progress line while it runs (notifications that could
+    not be sent go to `unsent`). An error that escapes Prefect itself (its home on a full
+    disk, its server gone) is said in one line."""
+    from flows.core import progress
+    from flows.core.diskfault import explain
+    from flows.core.settings import prefect_home
+    from flows.pipeline import publish_open_data
+
+    flow = publish_open_data
+    if task_runner == "dask":
+        from prefect_dask import DaskTaskRunner
+
+        flow = publish_open_data.with_options(task_runner=DaskTaskRunner(
+            address=dask_address) if dask_address else DaskTaskRunner(
+            cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
+    with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
+        progress.listen(_show_progress(status, unsent))
+        try:
+            return flow(**parameters, return_state=True)
+        except Exception as error:
+            message = explain(error, prefect_home()) or f"{type(error).__name__}: {error}"
+        finally:
+            progress.listen(None)
+    _stop(say, log, "Flödet avbröts / the flow stopped", _one_line(message))
+
+
+def _show_progress(status, unsent: list[str]):
+    done = 0
+
+    def show(step: str, detail: str) -> None:
+        nonlocal done
+        if step == "validated":
+            done += 1
+            status.update(f"Validerar / validating ({done}): {detail}")
+        elif step == "discovered":
+            status.update(f"Hittade {detail} filer / found {detail} files")
+        elif step == "published":
+            status.update(f"Publicerade release / published release {detail}")
+        elif step == "notify-failed":
+            unsent.append(detail)
+    return show
+
+
+def _stop(say: Console, log: Path | None, what: str, why: str | None) -> None:
+    """One red line, the log's name, exit 1."""
+    say.print(f"[red]{what}:[/red] {why}", highlight=False, soft_wrap=True)
+    _name_log(say, log)
+    raise typer.Exit(1)
+
+
+def _tell_unchanged(settings: Settings, previous: str, notify: str | None,
+                    notify_on: str | None) -> None:
+    """Nothing changed, so no flow ran and no hook: told here when the webhook wants every run
+    (--notify-on always), as a served run would be."""
+    given = {"notify_url": notify, "notify_on": notify_on}  # checked by _check_notify_on
+    settings = settings.model_copy(update={k: v for k, v in given.items() if v})
+    if not settings.notify_url or settings.notify_on != "always":
+        return
+    import datetime as dt
+    import logging
+
+    from flows.outputs.notify import tell
+    from flows.outputs.run_summary import RunSummary
+
+    summary = RunSummary(raw_dir=str(settings.raw_dir), published=False, files=[],
+                         unchanged_since=previous,
+                         finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    tell(summary, failed=False, message=None, reports_dir=settings.reports_dir,
+         settings=settings, logger=logging.getLogger("opendata.notify"))
+
+
+def _check_notify_on(notify_on: str | None) -> None:
+    if notify_on not in (None, "failure", "problems", "always"):
+        errors.print("[red]--notify-on är failure, problems eller always / is failure, problems "
+                     "or always.[/red]")
+        raise typer.Exit(2)
 
 
 def _divert_to_run_log(reports_dir: Path) -> tuple[Console, Path | None]:
@@ -162,21 +237,22 @@ def _one_line(message: str | None) -> str:
 
 
 def print_warnings(say: Console, summary, reports: Path) -> None:
-    """Damaged state ignored and rebuilt, kept deliveries, codelist problems, datasets that kept
-    their previous release and values a format could not hold: one line per kind, the full
-    lists in the reports."""
+    """Files in motion, kept deliveries, codelist problems, faults met and mended (a damaged
+    release or state file), datasets that kept their previous release and values a format
+    could not hold: one line per kind, the full lists in the reports."""
     from flows.outputs.run_summary import collapsed, kept_note, release_notes
 
-    for line in summary.damaged_state:
-        say.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
     for file in summary.files:
+        for moved in (p for p in file.problems if p.type == "file-in-motion"):
+            say.print(f"[yellow]{moved.message_sv} / {moved.message_en}[/yellow]",
+                      highlight=False, soft_wrap=True)
         if file.kept_from:
             say.print(f"[yellow]{kept_note(file)}[/yellow]", highlight=False)
     for severity, line in collapsed(summary.reference_problems, str(reports / "kodlistor.md")):
         colour = "yellow" if severity == "warning" else "red"
         say.print(f"[{colour}]{line}[/{colour}]", highlight=False)
-    for line in release_notes(summary.release):
-        say.print(f"[yellow]{line}[/yellow]", highlight=False)
+    for line in [*summary.warnings, *release_notes(summary.release)]:
+        say.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
 
 
 def print_unchanged(version: str, out_dir: Path) -> None:
@@ -270,6 +346,44 @@ def validate(
 
 
 @app.command()
+def verify(
+    release: Annotated[Path | None, typer.Argument(
+        help="En release-mapp (standard: OUT/latest) / a release folder (default OUT/latest).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata / JSON.")] = False,
+) -> None:
+    """Kontrollera en publicerad release / check a published release.
+
+    Every file against SHA256SUMS (none missing, none added, none changed), then every CSV
+    against the schema in its datapackage.json with Frictionless's verdict (foreign keys
+    included). Exit 0 when the release is intact, 1 when it is damaged or missing.
+
+    [bold]Exempel / example:[/bold] opendata verify
+
+    [bold]Exempel / example:[/bold] opendata verify published/releases/20261202T020000Z --json
+    """
+    from flows.outputs.verify import verify_release
+
+    folder = release or Settings.from_env(out_dir=out).out_dir / "latest"
+    damage = verify_release(folder.resolve())
+    if as_json:
+        sys.stdout.write(json.dumps({"release": str(folder), "intact": not damage,
+                                     "damage": [d.model_dump() for d in damage]},
+                                    ensure_ascii=False, indent=2) + "\n")
+    elif damage:
+        for item in damage:
+            errors.print(f"[red]{item.message}[/red]", highlight=False, soft_wrap=True)
+        errors.print(f"[red]{folder}: skadad / damaged[/red] ({len(damage)}). Kör [bold]opendata "
+                     "run[/bold] för att publicera en ny, komplett release / run opendata run to "
+                     "publish a fresh, complete release.", highlight=False)
+    else:
+        console.print(f"[green]{folder}: hel / intact[/green] (SHA256SUMS, Data Package)",
+                      highlight=False)
+    raise typer.Exit(1 if damage else 0)
+
+
+@app.command()
 def serve(
     raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
     out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
@@ -279,6 +393,12 @@ def serve(
     port: Annotated[int, typer.Option(help="Prefect-serverns port / server port.")] = 4200,
     name: Annotated[str, typer.Option(help="Deploymentens namn / deployment name.")] =
         "nattlig-publicering",
+    notify: Annotated[str | None, typer.Option(
+        help="Webhook som får varje körnings utfall som JSON / a webhook told how each run "
+             "went (OPENDATA_NOTIFY_URL).")] = None,
+    notify_on: Annotated[str | None, typer.Option(
+        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
+             "eller always.")] = None,
 ) -> None:
     """Schemalagd publicering på en Prefect-server / scheduled publishing on a Prefect server.
 
@@ -291,6 +411,9 @@ def serve(
     [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
     """
     settings = Settings.from_env(raw_dir=raw, out_dir=out)
+    _check_notify_on(notify_on)
+    if notify:  # the runs get it from the environment: a URL's token stays out of the Prefect UI
+        os.environ["OPENDATA_NOTIFY_URL"] = notify
     configure_prefect_environment()
     server = None
     with stop_signals_unwind():  # SIGTERM and SIGHUP unwind like Ctrl-C: the finally runs
@@ -315,7 +438,8 @@ def serve(
                           "reports_dir": str(settings.reports_dir.resolve()),
                           "state_dir": str(settings.state_dir.resolve()),
                           "schemas_dir": str(settings.schemas_dir.resolve()),
-                          "keep_releases": settings.keep_releases, "wait_for_lock": 600.0}
+                          "keep_releases": settings.keep_releases, "wait_for_lock": 600.0,
+                          "notify_on": notify_on or settings.notify_on}
             # Prefect's runner stops by itself on SIGTERM and Ctrl-C, and stops its flow runs
             publish_open_data.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
                                     parameters=parameters)

@@ -12,8 +12,10 @@ from pydantic import BaseModel
 from flows.core.fingerprint import context_hash, file_hash, inputs_hash
 from flows.core.register import load_register
 from flows.core.settings import Settings
-from flows.intake.discover import Discovery, discover
+from flows.intake.discover import Discovery, RawFile, discover
+from flows.intake.motion import GONE, stamp
 from flows.outputs.release import current_release, read_package
+from flows.outputs.verify import latest_damage
 
 
 class RunInputs(BaseModel):
@@ -26,7 +28,7 @@ class RunInputs(BaseModel):
 def run_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInputs:
     found = discover(Path(raw_dir), load_register(Path(schemas_dir)))
     context = context_hash(schemas_dir)
-    digests = {f.name: file_hash(f.path) for f in found.files}  # each file read once here
+    digests = {f.name: _hashed(f) for f in found.files}  # each file read once here
     inputs = inputs_hash(digests, context, {
         "base_url": settings.base_url, "contact": settings.contact_email,
         "periods": settings.report_periods, "min_count": settings.min_count,
@@ -34,7 +36,24 @@ def run_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInput
     return RunInputs(found=found, digests=digests, context=context, inputs=inputs)
 
 
+def _hashed(raw: RawFile) -> str:
+    """The file's digest, and its size and mtime noted on it, so that the readers can tell
+    whether they read the same bytes. A file that changes (or goes) while it is hashed keeps
+    the size and mtime from before: its validation sees it moved and leaves it out of this run;
+    its digest is marked so that this run's fingerprint matches no release."""
+    before = stamp(raw.path)
+    raw.stamp = before or GONE
+    try:
+        digest = file_hash(raw.path)
+    except FileNotFoundError:
+        return "in-motion"
+    return digest if stamp(raw.path) == before else f"in-motion-{digest}"
+
+
 def unchanged_since(out_dir: Path, inputs: str) -> str | None:
-    """The version of the latest release if it was made from exactly these inputs."""
+    """The version of the latest release if it was made from exactly these inputs and is
+    still intact (a damaged one is published afresh)."""
     package = read_package(current_release(out_dir))
-    return package.get("version") if package and package.get("inputs") == inputs else None
+    if not package or package.get("inputs") != inputs or latest_damage(out_dir):
+        return None
+    return package.get("version")

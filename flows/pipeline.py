@@ -21,13 +21,14 @@ from prefect.states import Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
-from flows.checks.delivery import ValidatedFile, check_file
+from flows.checks.delivery import ValidatedFile, check_file, left_in_motion
 from flows.checks.earlier import keep_earlier_deliveries, save_accepted
 from flows.checks.keys import merge_duplicates
 from flows.checks.spans import Plan, SpanFindings, check_span, combine_spans, plan_delivery
 from flows.checks.store import VerdictStore, fresh_folder
 from flows.checks.verdict import SUFFIX
 from flows.core import progress
+from flows.core.diskfault import DiskFault, writing
 from flows.core.fingerprint import validation_key
 from flows.core.memory import few_arenas, give_back
 from flows.core.problems import Problem
@@ -35,12 +36,15 @@ from flows.core.register import DEFAULT_SCHEMAS, load_register
 from flows.core.settings import Settings
 from flows.inputs import RunInputs, run_inputs, unchanged_since
 from flows.intake.discover import RawFile
+from flows.intake.motion import pulled_in_motion
 from flows.intake.sources import Pulled, SourceError, is_transient, pull
 from flows.lock import RunInProgress, run_lock
+from flows.outputs.notify import tell
 from flows.outputs.release import (
     PublishError,
     Release,
     current_release,
+    read_package,
     reusable,
     write_release,
 )
@@ -52,6 +56,7 @@ from flows.outputs.run_summary import (
     set_aside_latest,
     write_run_summary,
 )
+from flows.outputs.verify import damage_note, latest_damage
 from flows.tables.codelists import read_codelists
 from flows.tables.datasets import Built, build_tables
 
@@ -72,8 +77,12 @@ def pull_deliveries(source: str, mirror: Path) -> Pulled:
     """Copy the reports from the source into the local mirror; transient errors retry with
     back-off, permanent ones fail at once."""
     pulled = pull(source, mirror)
-    get_run_logger().info("Hämtade %d filer från %s: %d nya/ändrade, %d borttagna",
-                          pulled.files, source, len(pulled.updated), len(pulled.removed))
+    logger = get_run_logger()
+    logger.info("Hämtade %d filer från %s: %d nya/ändrade, %d borttagna",
+                pulled.files, source, len(pulled.updated), len(pulled.removed))
+    for name in pulled.moving:
+        found = pulled_in_motion(name, name in pulled.kept)
+        logger.warning("%s / %s", found.message_sv, found.message_en)
     return pulled
 
 
@@ -94,6 +103,9 @@ def validate_delivery(raw: RawFile, schemas_dir: Path, store_dir: Path, key: str
     result = None if refresh else store.load(key)
     if result is not None:
         return result
+    moving = left_in_motion(raw)  # changed since it was hashed: not read at all
+    if moving is not None:
+        return moving
     store.forget(key)  # whatever is left there (a damaged verdict, a folder) is written anew
     register = load_register(schemas_dir)
     result = plan_delivery(raw, register, split_bytes)
@@ -102,6 +114,9 @@ def validate_delivery(raw: RawFile, schemas_dir: Path, store_dir: Path, key: str
     if result is None:
         result = check_file(raw, register, into=store.rows(key))
         give_back()
+    moving = left_in_motion(raw, store.rows(key))  # changed while it was read: not kept
+    if moving is not None:
+        return moving
     store.save(key, result)
     progress.report("validated", raw.name)
     return result
@@ -119,6 +134,9 @@ def combine_delivery(plan: Plan, findings: list[SpanFindings], schemas_dir: Path
     """A large delivery's verdict from its spans, kept in the store."""
     store = VerdictStore(store_dir)
     result = combine_spans(plan, findings, load_register(schemas_dir), store.rows(key))
+    moving = left_in_motion(plan.raw, store.rows(key))  # changed while its spans were read
+    if moving is not None:
+        return moving
     store.save(key, result)
     progress.report("validated", plan.raw.name)
     return result
@@ -184,17 +202,20 @@ def gather_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunIn
 @task(cache_policy=NO_CACHE)
 def publish_release(tables: dict[str, Built], out_dir: Path, schemas_dir: Path,
                     keep: int, inputs: str, full: bool = False) -> Release | str:
-    """The release, or why it did not validate (latest is then left as it was)."""
+    """The release, or why there is none (latest is then left as it was)."""
     try:
         release = write_release(tables, load_register(schemas_dir), out_dir, keep=keep,
                                 inputs=inputs, reuse=not full)
     except PublishError as error:
         get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
                                error.errors[:20])
-        return str(error)
+        return f"Releasen validerade inte / {error}"
+    except DiskFault as fault:  # not the release's fault: say what to do, no traceback
+        get_run_logger().error(str(fault))
+        return str(fault)
     except Exception as error:  # any other failure: latest stays as it was, the run reports it
         get_run_logger().exception("Publiceringen misslyckades / publishing failed")
-        return f"publishing failed: {type(error).__name__}: {error}"
+        return f"Publiceringen misslyckades / publishing failed: {type(error).__name__}: {error}"
     progress.report("published", release.version)
     return release
 
@@ -235,34 +256,72 @@ def _run_name() -> str:
     return f"publicering-{raw.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M}"
 
 
+def _tell_operator(flow: Any, flow_run: Any, state: State) -> None:
+    """The flow's hook on completion, failure and crash: the webhook and the departments' mails
+    (flows.outputs.notify). A hook, not code in the flow, so that an exception in the flow and
+    a crash (Ctrl-C, SIGTERM, a served run's process dying: Prefect's runner runs on_crashed)
+    are told too, for `opendata run` and `opendata serve` alike."""
+    from prefect.logging.loggers import flow_run_logger
+
+    logger = flow_run_logger(flow_run, flow)
+    parameters = flow_run.parameters or {}
+    try:
+        summary = state.result(raise_on_failure=False)
+    except Exception:  # a crashed run's result may be nowhere to be read
+        summary = None
+    try:
+        settings = Settings.from_env(notify_url=parameters.get("notify_url"),
+                                     notify_on=parameters.get("notify_on"))
+    except ValueError as error:  # the run's outcome stands; only the telling is off
+        logger.warning("Ingen underrättelse: inställningarna är fel / nothing was notified: "
+                       "the settings are invalid (OPENDATA_NOTIFY_*, OPENDATA_SMTP_*): %s", error)
+        return
+    tell(summary if isinstance(summary, RunSummary) else None,
+         failed=state.is_failed() or state.is_crashed(), message=state.message,
+         reports_dir=Path(parameters.get("reports_dir") or "reports"), settings=settings,
+         logger=logger, flow_run={"id": str(flow_run.id), "name": flow_run.name})
+
+
 @flow(name="publicera-oppna-data", flow_run_name=_run_name, log_prints=True,
-      validate_parameters=True)
+      validate_parameters=True, on_completion=[_tell_operator], on_failure=[_tell_operator],
+      on_crashed=[_tell_operator])
 def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("published"),
                       reports_dir: Path = Path("reports"), schemas_dir: Path = DEFAULT_SCHEMAS,
                       state_dir: Path = Path("state"), keep_releases: int = 5,
                       full: bool = False, wait_for_lock: float = 0.0,
-                      source: str | None = None) -> State:
+                      source: str | None = None, notify_url: str | None = None,
+                      notify_on: str | None = None) -> State:
     """Publish Aneby's open data from the department reports in raw_dir.
 
     Only what changed is redone: a run whose inputs (every file's content, the schemas, the
     code, the output settings) equal the latest release's does nothing more; a changed file
-    is validated again while unchanged ones come from the cache. full=True redoes all."""
+    is validated again while unchanged ones come from the cache. full=True redoes all.
+    notify_url and notify_on (failure, problems, always) override OPENDATA_NOTIFY_URL and
+    OPENDATA_NOTIFY_ON: who is told how the run went (_tell_operator)."""
     logger = get_run_logger()
     few_arenas()  # the checks run on threads: see flows.core.memory
     try:
         with run_lock(out_dir, wait_for_lock):
+            moving: list[Problem] = []
             if source:
                 try:
-                    pull_deliveries(source, raw_dir)
+                    pulled = pull_deliveries(source, raw_dir)
                 except Exception as error:
                     reason = f"Källan kunde inte hämtas / the source could not be pulled: {error}"
                     logger.error(reason)
                     return Failed(message=reason)
-            summary = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
-                               keep_releases, full, logger)
+                moving = [pulled_in_motion(n, n in pulled.kept) for n in pulled.moving]
+            summary, fault = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
+                                      keep_releases, full, logger, moving)
     except RunInProgress as busy:
         logger.error(str(busy))
         return Failed(message=str(busy))
+    except DiskFault as fault:  # before anything was published: latest is as it was
+        logger.error(str(fault))
+        return Failed(message=str(fault))
+    if fault:
+        logger.error(fault)
+        return Failed(message=fault, data=summary)
     if summary.unchanged_since:
         return Completed(message=f"Oförändrad / unchanged: {summary.unchanged_since}",
                          data=summary)
@@ -273,30 +332,37 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
 
 
 def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
-             state_dir: Path, keep_releases: int, full: bool, logger: Any) -> RunSummary:
+             state_dir: Path, keep_releases: int, full: bool, logger: Any,
+             moving: list[Problem]) -> tuple[RunSummary, str | None]:
+    """The run's summary, and what went wrong after the release was decided (a state or report
+    folder that could not be written), if anything. `moving`: files that changed while they
+    were pulled - the run goes on (never "nothing changed") so that they are in its reports."""
     settings = Settings.from_env()
     given = gather_inputs(raw_dir, schemas_dir, settings)
     found, digests, context, inputs = given.found, given.digests, given.context, given.inputs
-    previous = None if full else unchanged_since(out_dir, inputs)
+    warnings = _damaged_latest(out_dir, logger)
+    rebuild = full or bool(warnings)  # nothing of a damaged release is reused
+    previous = None if rebuild or moving else unchanged_since(out_dir, inputs)
     if previous:
         logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",
                     previous)
         progress.report("unchanged", previous)
         return RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
-                          files=[], finished=_now())
+                          files=[], finished=_now()), None
     # part of the inputs: checked when they change
     codelists, reference = check_reference_data(schemas_dir)
     keys = [validation_key(f.name, digests[f.name], context) for f in found.files]
     store = Path(state_dir) / "verdicts"
-    results, damaged = validate_deliveries(found.files, keys, schemas_dir, store, full,
-                                           settings.split_mb * 2**20)
-    VerdictStore(store).prune(set(keys))
-    merged, tables, kept_damaged = build_published_tables(
-        quote(results), schemas_dir, state_dir, codelists, context,
-        {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, full)
+    with writing(state_dir):  # verdicts, accepted rows and the build's work files go there
+        results, damaged = validate_deliveries(found.files, keys, schemas_dir, store, full,
+                                               settings.split_mb * 2**20)
+        VerdictStore(store).prune(set(keys))
+        merged, tables, kept_damaged = build_published_tables(
+            quote(results), schemas_dir, state_dir, codelists, context,
+            {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, rebuild)
     damaged += kept_damaged
-    files = file_summaries(found, merged)
-    reason, release = None, None
+    files = file_summaries(found, merged, moving)
+    reason, release, fault = None, None, None
     if any(p.severity == "error" for p in reference):
         reason = ("Kodlistorna i schemas/codelists har fel / the codelists are invalid: "
                   + "; ".join(p.message_en for p in reference if p.severity == "error")[:500])
@@ -304,32 +370,70 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
         outcome = publish_release(quote(tables), out_dir, schemas_dir, keep_releases, inputs,
-                                  full)
+                                  rebuild)
         if isinstance(outcome, str):
-            reason = f"Publiceringen validerade inte / {outcome}"
+            reason = outcome
         else:
             release = outcome
-            damaged += remember_accepted(state_dir, quote(merged), release.version)
+            fault = _remember(state_dir, merged, release, damaged)
     damaged += set_aside_latest(reports_dir)
     for line in damaged:
         logger.warning(line)
     summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
                          release=release, files=files, reference_problems=reference,
-                         damaged_state=damaged, finished=_now())
-    folder = write_run_reports(quote(summary), reports_dir)
+                         warnings=[*warnings, *damaged], finished=_now())
+    try:
+        with writing(reports_dir):
+            folder = write_run_reports(quote(summary), reports_dir)
+    except DiskFault as error:
+        folder, fault = None, fault or _after_release(release, error)
     if release is not None:
-        create_markdown_artifact(
-            key="publicering", description="Senaste publiceringen / the latest release",
-            markdown=(f"# Release {release.version}\n\n"
-                      f"- Mapp / folder: `{release.path}`\n"
-                      f"- Data Package: `{release.path / 'datapackage.json'}`\n"
-                      f"- Portal: `{release.path / 'index.html'}`\n"
-                      f"- Rader per dataset / rows per dataset: "
-                      + ", ".join(f"{k} {v}" for k, v in release.rows.items())
-                      + "".join(f"\n- {line}" for line in release_notes(release))))
-        for line in release_notes(release):
-            logger.warning(line)
+        _announce(release, logger)
     logger.info("Filer %d, rader lästa %d, publicerade %d, avvisade %d; rapport i %s",
                 len(files), summary.rows_read, summary.rows_published, summary.rows_rejected,
                 folder)
-    return summary
+    return summary, fault
+
+
+def _damaged_latest(out_dir: Path, logger: Any) -> list[str]:
+    """A warning when the latest release was damaged since it was published."""
+    damage = latest_damage(out_dir)
+    if not damage:
+        return []
+    note = damage_note(damage, read_package(current_release(out_dir)).get("version"))
+    logger.warning(note)
+    return [note]
+
+
+def _remember(state_dir: Path, merged: list[ValidatedFile], release: Release,
+              damaged: list[str]) -> str | None:
+    """Keep the published deliveries for later runs; a state folder that cannot be written is
+    said (the release stands: the next run keeps the deliveries before it). Damaged stored
+    deliveries replaced go to `damaged`."""
+    try:
+        with writing(state_dir):
+            damaged += remember_accepted(state_dir, quote(merged), release.version)
+    except DiskFault as error:
+        return _after_release(release, error)
+    return None
+
+
+def _after_release(release: Release | None, error: DiskFault) -> str:
+    if release is None:
+        return str(error)
+    return (f"Release {release.version} publicerades, men / was published, but: {error}")
+
+
+def _announce(release: Release, logger: Any) -> None:
+    """The release as an artifact in Prefect's UI; what a format could not hold, logged."""
+    create_markdown_artifact(
+        key="publicering", description="Senaste publiceringen / the latest release",
+        markdown=(f"# Release {release.version}\n\n"
+                  f"- Mapp / folder: `{release.path}`\n"
+                  f"- Data Package: `{release.path / 'datapackage.json'}`\n"
+                  f"- Portal: `{release.path / 'index.html'}`\n"
+                  f"- Rader per dataset / rows per dataset: "
+                  + ", ".join(f"{k} {v}" for k, v in release.rows.items())
+                  + "".join(f"\n- {line}" for line in release_notes(release))))
+    for line in release_notes(release):
+        logger.warning(line)

@@ -84,7 +84,7 @@ def published_normally(site: Path) -> None:
     touch(site)
     state, summary = run(site)
     assert state.is_completed(), state.message
-    assert summary.published and summary.damaged_state == []
+    assert summary.published and summary.warnings == []
     assert_latest_whole(site)
 
 
@@ -165,11 +165,11 @@ def test_a_damaged_verdict_is_checked_again(site, first, kind):
     assert state.is_completed(), state.message
     assert summary.published
     assert_latest_whole(site)
-    assert [str(damaged) in line for line in summary.damaged_state] == [True]
-    assert "Tillståndsfilen" in summary.damaged_state[0]
-    assert "The state file" in summary.damaged_state[0]
-    assert report(site)["damaged_state"] == summary.damaged_state
-    assert str(damaged) in (site / "reports" / "latest" / "tillstand.md").read_text("utf-8")
+    assert [str(damaged) in line for line in summary.warnings] == [True]
+    assert "Tillståndsfilen" in summary.warnings[0]
+    assert "The state file" in summary.warnings[0]
+    assert report(site)["warnings"] == summary.warnings
+    assert str(damaged) in (site / "reports" / "latest" / "varningar.md").read_text("utf-8")
     rebuilt = store.load(key)  # whole again: the note's sha256 holds for the new rows
     assert rebuilt is not None and store.damaged == []
     assert read_rows(rebuilt.accepted).num_rows == rebuilt.rows_published > 0
@@ -208,7 +208,7 @@ def test_a_damaged_earlier_delivery_is_never_republished(site, kind):
     economy = {f["path"]: f for f in written["files"]}[ECONOMY]
     assert economy["file_rejected"] and economy["problems"]  # the rejection is reported
     assert (economy["rows_kept"], economy["kept_from"]) == (0, None)
-    assert [str(damaged) in line for line in written["damaged_state"]] == [True]
+    assert [str(damaged) in line for line in written["warnings"]] == [True]
     rows = published(site, "ekonomi")
     assert rows[(rows.forvaltning_id == "social") & (rows.ar == "2020")].empty
     assert not stored.exists() and not stored.with_suffix(".json").exists()
@@ -242,10 +242,10 @@ def test_a_file_or_folder_in_the_wrong_place_is_replaced(site):
     assert link.is_symlink() and (link / "summary.json").is_file()
     aside = [p for p in link.parent.glob("latest.*") if p.is_dir()]
     assert [(p / "notes.md").read_text("utf-8") for p in aside] == ["made by hand\n"]
-    named = [[str(path) in line for line in summary.damaged_state]
+    named = [[str(path) in line for line in summary.warnings]
              for path in (verdicts, department, aside[0])]
     assert named == [[True, False, False], [False, True, False], [False, False, True]]
-    assert report(site)["damaged_state"] == summary.damaged_state
+    assert report(site)["warnings"] == summary.warnings
     assert VerdictStore(verdicts).load(verdict_key(site, SOCIAL)) is not None
     assert (department / "ekonomi.xlsx.parquet").is_file()
     published_normally(site)

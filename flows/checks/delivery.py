@@ -47,10 +47,11 @@ from flows.core.problems import Problem, problem
 from flows.core.register import Register, is_free_text
 from flows.intake.cells import cell_as_text, normalized
 from flows.intake.discover import RawFile
+from flows.intake.motion import in_motion, moved
 from flows.intake.reading import MAX_CELL, Piece, Reading, Span, read_delivery, read_span
 
 __all__ = ["ROW", "ValidatedFile", "check_file", "check_reading", "rejected_file", "stored_rows",
-           "header_first", "codelist_resource"]
+           "header_first", "codelist_resource", "left_in_motion"]
 
 
 def header_first() -> Dialect:
@@ -83,6 +84,18 @@ def check_reading(raw: RawFile, reading: Reading, register: Register,
     for piece in check.pieces():
         check.add(check.file.check(piece), piece.span)
     return check.verdict()
+
+
+def left_in_motion(raw: RawFile, into: Path | None = None) -> ValidatedFile | None:
+    """The verdict for a file that is not as it was when the run hashed it (None when it is):
+    rejected whole, so no verdict of other bytes than the hashed ones, or of a half-written
+    file, is ever used, and the file's last valid delivery stays published. The rows already
+    written for it (`into`) are removed."""
+    if not moved(raw.path, raw.stamp):
+        return None
+    if into is not None:
+        Path(into).unlink(missing_ok=True)
+    return _frame(raw, None, problems=[in_motion(raw.name)])
 
 
 def _frame(raw: RawFile, reading: Reading | None, **values: Any) -> ValidatedFile:

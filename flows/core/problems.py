@@ -17,6 +17,7 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
     "bad-path": ("Filen ligger på fel plats", "File is not in the expected place"),
     "unsafe-path": ("Länk utanför raw-mappen", "Link outside the raw folder"),
     "file-too-large": ("Filen är för stor", "File too large"),
+    "file-in-motion": ("Filen ändrades medan den lästes", "File changed while it was read"),
     "unknown-report-type": ("Okänd rapporttyp", "Unknown report type"),
     "unknown-department": ("Okänd förvaltning", "Unknown department"),
     "year-outside-programme": ("År utanför programperioden", "Year outside the programme"),
@@ -62,8 +63,8 @@ PROBLEM_TYPES: dict[str, tuple[str, str]] = {
 }
 
 FILE_LEVEL = {
-    "bad-path", "unsafe-path", "file-too-large", "unknown-report-type", "unknown-department",
-    "year-outside-programme",
+    "bad-path", "unsafe-path", "file-too-large", "file-in-motion", "unknown-report-type",
+    "unknown-department", "year-outside-programme",
     "unsupported-format", "unreadable-file", "empty-file", "missing-label", "extra-label",
     "duplicate-label", "blank-label", "strict-file-rejected", "no-rows",
 }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,6 +49,29 @@ class Settings(BaseModel):
     keep_releases: int = Field(
         5, ge=1, description="OPENDATA_KEEP_RELEASES: how many releases to keep in releases/."
     )
+    notify_url: str | None = Field(
+        None, description="OPENDATA_NOTIFY_URL: a webhook told how each run went (JSON POST); "
+        "like opendata run --notify URL.")
+    notify_on: Literal["failure", "problems", "always"] = Field(
+        "problems", description="OPENDATA_NOTIFY_ON: when the webhook is told: failure, problems "
+        "(a failure or rejected rows or files) or always.")
+    reports_url: str | None = Field(
+        None, description="OPENDATA_REPORTS_URL: where reports/ can be read (an intranet URL); "
+        "notifications then link to the run's report there.")
+    department_emails: str = Field(
+        "", description="OPENDATA_DEPARTMENT_EMAILS: department=address pairs, comma separated "
+        "(kommunledning=a@x.se,social=b@x.se): each gets its report when its files had problems.")
+    smtp_host: str | None = Field(
+        None, description="OPENDATA_SMTP_HOST: the mail server the department reports go through.")
+    smtp_port: int = Field(25, description="OPENDATA_SMTP_PORT: the mail server's port.")
+    smtp_from: str = Field(
+        "oppnadata@example.org", description="OPENDATA_SMTP_FROM: the reports' sender address.")
+    smtp_user: str | None = Field(
+        None, description="OPENDATA_SMTP_USER: login at the mail server, if it asks for one.")
+    smtp_password: SecretStr | None = Field(
+        None, description="OPENDATA_SMTP_PASSWORD: the password for OPENDATA_SMTP_USER.")
+    smtp_starttls: bool = Field(
+        False, description="OPENDATA_SMTP_STARTTLS: true to encrypt with STARTTLS (port 587).")
 
     @property
     def periods(self) -> list[tuple[int, int]]:
@@ -73,16 +97,29 @@ class Settings(BaseModel):
             "report_periods": os.environ.get("OPENDATA_REPORT_PERIODS"),
             "min_count": os.environ.get("OPENDATA_MIN_COUNT"),
             "split_mb": os.environ.get("OPENDATA_SPLIT_MB"),
+            **{name: os.environ.get(f"OPENDATA_{name.upper()}") for name in _NOTIFY_SETTINGS},
         }
         values = {k: v for k, v in env.items() if v is not None}
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
 
+def prefect_home() -> Path:
+    """Where Prefect keeps its database and settings: PREFECT_HOME, else .prefect/ here."""
+    return Path(os.environ.get("PREFECT_HOME") or PROJECT_ROOT / ".prefect")
+
+
+_NOTIFY_SETTINGS = ("notify_url", "notify_on", "reports_url", "department_emails", "smtp_host",
+                    "smtp_port", "smtp_from", "smtp_user", "smtp_password", "smtp_starttls")
+
+
 def configure_prefect_environment() -> None:
     """Prefect's embedded default: temporary local server, SQLite, analytics off, home in the
     project (or wherever PREFECT_HOME already points). Call before importing prefect."""
-    os.environ.setdefault("PREFECT_HOME", str(PROJECT_ROOT / ".prefect"))
+    os.environ["PREFECT_HOME"] = str(prefect_home())
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # the temporary server may start slowly on a busy machine (20 s by default): a nightly
+    # run waits rather than fails
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import unicodedata
+from collections import defaultdict
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -35,6 +37,7 @@ class RawFile(BaseModel):
     department: str | None
     report_type: str
     format: str
+    stamp: tuple[int, int] | None = None  # (size, mtime_ns) when the run hashed it: see motion
 
 
 class Discovery(BaseModel):
@@ -101,7 +104,31 @@ def discover(raw_dir: Path, register: Register) -> Discovery:
             rejected.append(found)
         else:
             files.append(found)
-    return Discovery(files=files, rejected=rejected)
+    files, clashes = without_clashes(files)
+    return Discovery(files=files, rejected=rejected + clashes)
+
+
+def without_clashes(files: list[RawFile]) -> tuple[list[RawFile], list[Problem]]:
+    """Files whose names differ only in case or Unicode form (aktiviteter.csv and
+    AKTIVITETER.CSV in one folder, possible on Linux and on some shares) would be the same
+    delivery twice, and which one is meant cannot be told: each of them is rejected by name,
+    naming the others, until one is left."""
+    same: dict[str, list[RawFile]] = defaultdict(list)
+    for raw in files:
+        same[unicodedata.normalize("NFC", raw.name).casefold()].append(raw)
+    kept, clashes = [], []
+    for group in same.values():
+        if len(group) == 1:
+            kept += group
+            continue
+        names = ", ".join(f"'{raw.name}'" for raw in group)
+        clashes += [problem(
+            "bad-path", raw.name,
+            f"Flera filer i mappen är samma leverans: {names}. Ingen av dem publiceras förrän "
+            "bara en finns kvar: ta bort eller flytta de andra.",
+            f"Several files in the folder are the same delivery: {names}. None of them is "
+            "published until only one is left: remove or move the others.") for raw in group]
+    return sorted(kept, key=lambda raw: raw.path), clashes
 
 
 def classify(path: Path, name: str, register: Register, *, strict_layout: bool,
@@ -112,6 +139,9 @@ def classify(path: Path, name: str, register: Register, *, strict_layout: bool,
     With strict_layout=False (a department checking a file before delivery) a file outside the
     layout is accepted with the checks that need its year or department left out."""
     parts = Path(name).parts
+    spaced = spaces_problem(name, parts if strict_layout else parts[-1:])
+    if spaced is not None:
+        return spaced
     suffix = path.suffix.lower().lstrip(".")
     departments = register.codes("forvaltningar")
     years = programme_years(register)
@@ -133,22 +163,27 @@ def classify(path: Path, name: str, register: Register, *, strict_layout: bool,
             value=suffix)
     if year is None and in_layout:
         year = int(parts[-3])
+    folder_named = department is None
     if department is None and in_layout:
-        department = parts[-2]
-    report_type = report_type or path.stem.lower()
+        department = unicodedata.normalize("NFC", parts[-2])  # macOS writes NFD
+    report_type = report_type or unicodedata.normalize("NFC", path.stem).lower()
 
     if report_type not in types:
+        sv, en = rename_hint("filen", "the file", path.name, types, path.suffix)
         return problem(
             "unknown-report-type", name,
-            f"Okänd rapporttyp '{path.stem}'. Döp filen efter rapporttypen: {', '.join(types)}.",
-            f"Unknown report type '{path.stem}'. Name the file after its report type: "
+            f"Okänd rapporttyp '{path.stem}'. {sv}Döp filen efter rapporttypen: "
+            f"{', '.join(types)}.",
+            f"Unknown report type '{path.stem}'. {en}Name the file after its report type: "
             f"{', '.join(types)}.", value=path.stem)
     if department is not None and department not in departments:
+        shown = parts[-2] if in_layout and folder_named else department  # as on disk
+        sv, en = rename_hint("mappen", "the folder", shown, departments)
         return problem(
             "unknown-department", name,
-            f"Okänd förvaltning '{department}'. Kända förvaltningar: {', '.join(departments)}.",
-            f"Unknown department '{department}'. Known departments: {', '.join(departments)}.",
-            value=department)
+            f"Okänd förvaltning '{shown}'. {sv}Kända förvaltningar: {', '.join(departments)}.",
+            f"Unknown department '{shown}'. {en}Known departments: {', '.join(departments)}.",
+            value=shown)
     if year is not None and year not in years:
         return problem(
             "year-outside-programme", name,
@@ -158,3 +193,45 @@ def classify(path: Path, name: str, register: Register, *, strict_layout: bool,
             "Put the file in the folder of the year it refers to.", value=year)
     return RawFile(path=path, name=name, year=year, department=department,
                    report_type=report_type, format=suffix)
+
+
+def spaces_problem(name: str, parts: tuple[str, ...]) -> Problem | None:
+    """Spaces around a folder's or a file's name, or before its extension ('social ',
+    'aktiviteter.csv ', 'aktiviteter .csv'): invisible in a listing, and Windows cannot even
+    open such a name, so the file is rejected with the exact rename rather than guessed at."""
+    renames = []
+    for index, part in enumerate(parts):
+        is_file = index == len(parts) - 1
+        fixed = ".".join(piece.strip() for piece in part.split(".")) if is_file \
+            else part.strip()
+        if fixed != part:
+            renames.append((is_file, part, fixed))
+    if not renames:
+        return None
+    sv = " och ".join(f"{'filen' if f else 'mappen'} '{old}' till '{new}'"
+                      for f, old, new in renames)
+    en = " and ".join(f"{'the file' if f else 'the folder'} '{old}' to '{new}'"
+                      for f, old, new in renames)
+    return problem(
+        "bad-path", name,
+        f"Namnet har mellanslag i början eller slutet, eller före filändelsen. Byt namn på {sv}.",
+        f"The name has spaces at its start or end, or before the extension. Rename {en}.")
+
+
+def folded(text: str) -> str:
+    """A name as people mean it: any Unicode form, case and accents alike (å, ä -> a)."""
+    decomposed = unicodedata.normalize("NFKD", text.strip())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def rename_hint(what_sv: str, what_en: str, shown: str, known: list[str] | tuple[str, ...],
+                suffix: str = "") -> tuple[str, str]:
+    """'Byt namn på mappen 'Social' till 'social'.' when the name is a known one written
+    differently (case, accents, Unicode form); else nothing."""
+    stem = shown[: len(shown) - len(suffix)] if suffix else shown
+    match = next((k for k in known if folded(k) == folded(stem)), None)
+    if match is None:
+        return "", ""
+    fixed = match + suffix.lower()
+    return (f"Byt namn på {what_sv} '{shown}' till '{fixed}'. ",
+            f"Rename {what_en} '{shown}' to '{fixed}'. ")

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -22,6 +24,8 @@ class Pulled(BaseModel):
     files: int
     updated: list[str]
     removed: list[str]
+    moving: list[str] = []  # changed while they were pulled: left out of this run
+    kept: list[str] = []  # of those, the ones whose earlier copy in the mirror is validated
 
 
 TRANSIENT_NAMES = {"ClientConnectorError", "ServerDisconnectedError", "ClientOSError",
@@ -39,10 +43,50 @@ def is_transient(error: BaseException) -> bool:
 
 
 def pull(source: str, mirror: Path) -> Pulled:
-    """Make the mirror hold exactly the files under source (same relative paths)."""
+    """Make the mirror hold exactly the files under source (same relative paths) - except a
+    file that keeps changing while it is copied: it is left out of this run (see `copy_whole`),
+    and the mirror keeps the copy it had of it, if any."""
+    mirror = Path(mirror)
+    fs, root, found = _listing(source)
+    wanted, updated, moving, kept = set(), [], [], []
+    for path, listed in sorted(found.items()):
+        relative = path[len(root):].lstrip("/")
+        if not relative or ".." in Path(relative).parts:
+            continue
+        target = mirror / relative
+        data = copy_whole(fs, path, listed)
+        if data is None:  # still being written: never a half-copied file in the mirror
+            moving.append(relative)
+            if target.is_file():
+                kept.append(relative)
+                wanted.add(target.resolve())
+            continue
+        wanted.add(target.resolve())
+        if target.is_file() and target.stat().st_size == len(data) and \
+                target.read_bytes() == data:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+        updated.append(relative)
+    if not wanted and not moving:
+        raise SourceError(f"Källan {source} gav inga filer / the source gave no files")
+    removed = []
+    if mirror.is_dir():
+        for existing in sorted(p for p in mirror.rglob("*") if p.is_file()):
+            if existing.resolve() not in wanted and not existing.name.startswith("."):
+                existing.unlink()
+                removed.append(existing.relative_to(mirror).as_posix())
+    return Pulled(source=source, mirror=mirror, files=len(wanted), updated=updated,
+                  removed=removed, moving=moving, kept=kept)
+
+
+def _listing(source: str) -> tuple[Any, str, dict[str, dict]]:
+    """The source's filesystem, its root and every file under it with what the listing says
+    of it (size, and mtime or an ETag where the filesystem gives them)."""
     import fsspec
 
-    mirror = Path(mirror)
     try:
         fs, root = fsspec.core.url_to_fs(source, timeout=30) if source.startswith("http") \
             else fsspec.core.url_to_fs(source)
@@ -50,7 +94,7 @@ def pull(source: str, mirror: Path) -> Pulled:
         info = fs.info(root)  # FileNotFoundError when missing; a 5xx raises, to be retried
         if info.get("type") not in ("directory", None) and not source.startswith("http"):
             raise SourceError(f"Källan {source} är ingen mapp / the source is not a folder")
-        found = fs.find(root)
+        found = fs.find(root, detail=True)
     except FileNotFoundError as error:
         raise SourceError(f"Källan {source} finns inte / the source does not exist") from error
     except PermissionError as error:
@@ -61,29 +105,31 @@ def pull(source: str, mirror: Path) -> Pulled:
         raise SourceError(f"Källan {source} kan inte läsas / cannot be read: {error}") from error
     if not found:
         raise SourceError(f"Källan {source} är tom eller ingen mapp / empty or not a folder")
-    wanted, updated = set(), []
-    for path in sorted(found):
-        relative = path[len(root):].lstrip("/")
-        if not relative or ".." in Path(relative).parts:
-            continue
-        target = mirror / relative
-        wanted.add(target.resolve())
+    return fs, root, {path: dict(info or {}) for path, info in found.items()}
+
+
+TRIES = 3  # copies of a file that changes while it is copied, before it is left out
+SETTLE_SECONDS = 1.0  # the wait before the second copy (twice that before the third)
+SIGNS = ("size", "mtime", "LastModified", "last_modified", "modified", "ETag", "etag")
+
+
+def copy_whole(fs: Any, path: str, listed: dict) -> bytes | None:
+    """The file's bytes, when the copy is whole: as long as the listing said, and the source
+    shows the same size and mtime (or ETag) after the copy as before it. A file that changed
+    is listed and copied again, up to TRIES times with a short wait; None when it never held
+    still. Only what the filesystem tells is compared (HTTP listings often give no size)."""
+    for attempt in range(TRIES):
+        if attempt:
+            time.sleep(SETTLE_SECONDS * attempt)
+            listed = fs.info(path)
         data = fs.cat_file(path)
-        if target.is_file() and target.stat().st_size == len(data) and \
-                target.read_bytes() == data:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}.part")
-        temporary.write_bytes(data)
-        os.replace(temporary, target)
-        updated.append(relative)
-    removed = []
-    if not wanted:
-        raise SourceError(f"Källan {source} gav inga filer / the source gave no files")
-    if mirror.is_dir():
-        for existing in sorted(p for p in mirror.rglob("*") if p.is_file()):
-            if existing.resolve() not in wanted and not existing.name.startswith("."):
-                existing.unlink()
-                removed.append(existing.relative_to(mirror).as_posix())
-    return Pulled(source=source, mirror=mirror, files=len(wanted), updated=updated,
-                  removed=removed)
+        after = fs.info(path)
+        if _same(listed, after) and _same({"size": len(data)}, after) and \
+                _same(listed, {"size": len(data)}):
+            return data
+    return None
+
+
+def _same(before: dict, after: dict) -> bool:
+    return all(before[k] == after[k] for k in SIGNS
+               if before.get(k) is not None and after.get(k) is not None)

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlite_utils
 
+from flows.core.diskfault import kind
 from flows.core.register import Register
 from flows.core.values import json_document
 
@@ -52,7 +53,9 @@ def write_database(path: Path, datasets: dict[str, Any], register: Register,
     for dataset_id in todo:
         try:
             _ingest(path, dataset_id, datasets[dataset_id])
-        except Exception as error:  # that table only: see restore_tables
+        except Exception as error:  # that table only (a full disk is everyone's): restore_tables
+            if kind(error):
+                raise
             failed[dataset_id] = f"{type(error).__name__}: {error}"
     database = sqlite_utils.Database(path)
     for dataset_id in todo:

@@ -26,6 +26,8 @@ from frictionless import FrictionlessException, Package
 from pydantic import BaseModel
 
 from flows.checks.fastcheck import validate_csv
+from flows.core.diskfault import DiskFault, check_space, explain, kind
+from flows.core.fingerprint import file_hash
 from flows.core.memory import give_back
 from flows.core.register import Register
 from flows.core.settings import Settings
@@ -34,6 +36,7 @@ from flows.outputs.changes import changelog_markdown, release_changes
 from flows.outputs.database import restore_tables, write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
 from flows.outputs.portal import build_portal
+from flows.outputs.verify import latest_damage, remember_seen
 from flows.outputs.writers import EXCEL_FIRST_DAY, EXCEL_MAX_ROWS, Written, write_dataset
 from flows.tables.datasets import Built
 
@@ -81,6 +84,7 @@ class Staging:
     fallbacks: dict[str, str] = field(default_factory=dict)  # dataset -> why it was not written
     notes: list[str] = field(default_factory=list)
     api_failed: dict[str, str] = field(default_factory=dict)  # tables the database could not
+    needed: int | None = None  # bytes the release will take, where it can be known
 
     def write(self, name: str, data: bytes) -> None:
         path = self.folder / name
@@ -101,6 +105,25 @@ def choose_reused(stage: Staging) -> None:
                     if built.reused and _linkable(stage, d)}
 
 
+def check_room(stage: Staging) -> None:
+    """Stop before writing when the disk cannot hold the release: about the previous release's
+    size, less the datasets linked from it (hard links take no room). Without a previous
+    release the size cannot be known cheaply, and the writers' own errors tell."""
+    stage.needed = needed_bytes(stage.previous, stage.reused)
+    check_space(stage.folder, stage.needed)
+
+
+def needed_bytes(previous: Path | None, linked: set[str]) -> int | None:
+    """The previous release's bytes outside the linked datasets' folders, and a tenth more."""
+    if previous is None:
+        return None
+    total = 0
+    for path in previous.rglob("*"):
+        if path.is_file() and path.relative_to(previous).parts[0] not in linked:
+            total += path.stat().st_size
+    return total + total // 10
+
+
 def write_datasets(stage: Staging) -> None:
     """Every format of every dataset (or the previous release's files, linked), its schema and
     its resource in the Data Package."""
@@ -112,7 +135,9 @@ def write_datasets(stage: Staging) -> None:
                 files = write_dataset(held_as_they_can(built, stage.notes), stage.folder,
                                       dataset_id, built.rows, schema=built.schema,
                                       excel_max_rows=stage.excel_max_rows)
-            except Exception as error:  # this dataset only: the others are written
+            except Exception as error:  # this dataset only (a full disk is not): the others go on
+                if kind(error):
+                    raise
                 files, built = _fall_back(stage, dataset_id, built, error)
                 if files is None:
                     continue
@@ -324,20 +349,12 @@ def write_checksums(stage: Staging) -> None:
     for path in sorted(stage.folder.rglob("*")):
         name = path.relative_to(stage.folder).as_posix()
         if path.is_file() and name != "SHA256SUMS":
-            lines.append(f"{stage.hashes.get(name) or _file_hash(path)}  {name}")
+            lines.append(f"{stage.hashes.get(name) or file_hash(path)}  {name}")
     (stage.folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 STEPS: list[Callable[[Staging], None]] = [
-    choose_reused, write_datasets, write_package, write_changes, check_data,  # the data,
+    choose_reused, check_room, write_datasets, write_package, write_changes, check_data,  # the data,
     write_portal, write_dcat]  # checked before anything is built on it
 # beside the steps, on a thread of its own: SQLite's bulk ingest runs without the GIL, so on
 # two cores the database costs little more than the files
@@ -360,25 +377,33 @@ def write_release(datasets: dict[str, Built], register: Register, out_dir: Path,
         shutil.rmtree(stale, ignore_errors=True)
     for stale in releases.glob(".*.work"):
         shutil.rmtree(stale, ignore_errors=True)
-    previous = current_release(out_dir)
+    # a release damaged since it was published is not built on: nothing linked, compared
+    # or restored from it (the run says so)
+    previous = None if latest_damage(out_dir) else current_release(out_dir)
     package = read_package(previous)
     stage = Staging(folder=releases / f".{version}.partial", version=version,
                     created=now.strftime("%Y-%m-%dT%H:%M:%SZ"), register=register,
                     settings=settings, datasets=dict(datasets), previous=previous,
                     before={r["name"]: r for r in package.get("resources", [])} if reuse else {},
                     inputs=inputs, excel_max_rows=excel_max_rows)
-    stage.folder.mkdir(parents=True)
+    final = releases / version
     try:
+        stage.folder.mkdir(parents=True)
         _run_steps(stage)
-        final = releases / version
         stage.folder.rename(final)
-    except BaseException:
+        switch_latest(out_dir, final)
+    except BaseException as error:  # latest stays as it was; nothing half-written is left
         shutil.rmtree(stage.folder, ignore_errors=True)
+        if final.is_dir() and current_release(out_dir) != final.resolve():
+            shutil.rmtree(final, ignore_errors=True)
+        message = explain(error, out_dir, stage.needed) if isinstance(error, Exception) else None
+        if message:
+            raise DiskFault(message) from error
         raise
     finally:
         shutil.rmtree(releases / f".{version}.work", ignore_errors=True)
-    switch_latest(out_dir, final)
     prune(releases, keep)
+    remember_seen(out_dir, final)
     return Release(version=version, path=final, created=stage.created,
                    rows={dataset_id: built.rows for dataset_id, built in stage.datasets.items()},
                    fallbacks=stage.fallbacks, notes=stage.notes)
@@ -419,9 +444,11 @@ def current_release(out_dir: Path) -> Path | None:
 
 def read_package(release: Path | None) -> dict[str, Any]:
     """A release's datapackage.json ({} when there is none)."""
-    if release is None or not (release / "datapackage.json").is_file():
+    try:
+        package = json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    except (TypeError, OSError, ValueError):  # none, or damaged: latest_damage says which
         return {}
-    return json.loads((release / "datapackage.json").read_text(encoding="utf-8"))
+    return package if isinstance(package, dict) else {}
 
 
 def reusable(release: Path | None) -> dict[str, tuple[str, Path]]:

@@ -43,7 +43,7 @@ class RunSummary(BaseModel):
     release: Release | None = None
     files: list[FileSummary]
     reference_problems: list[Problem] = []  # in the codelists maintained with the code
-    damaged_state: list[str] = []  # state files found damaged: ignored, removed and rebuilt
+    warnings: list[str] = []  # faults the run met and mended (a damaged release or state file)
 
     @property
     def rows_read(self) -> int:
@@ -62,7 +62,11 @@ class RunSummary(BaseModel):
         return [p for f in self.files for p in f.problems]
 
 
-def file_summaries(discovery: Discovery, results: list[ValidatedFile]) -> list[FileSummary]:
+def file_summaries(discovery: Discovery, results: list[ValidatedFile],
+                   noted: list[Problem] = ()) -> list[FileSummary]:
+    """One summary per file; `noted`: problems found before discovery (files in motion at the
+    source) - on the file's own summary when it was validated, else a rejected file of their
+    own, so that no file is silently missing and read = published + rejected still holds."""
     files = [FileSummary(path=r.file, report_type=r.report_type, department=r.department,
                          year=r.year, rows_read=r.rows_read, rows_published=r.rows_published,
                          rows_rejected=r.rows_rejected, file_rejected=r.file_rejected,
@@ -72,6 +76,18 @@ def file_summaries(discovery: Discovery, results: list[ValidatedFile]) -> list[F
     files += [FileSummary(path=p.file, report_type=None, department=None, year=None,
                           rows_read=0, rows_published=0, rows_rejected=0, file_rejected=True,
                           problems=[p]) for p in discovery.rejected]
+    by_path = {f.path: f for f in files}
+    for p in noted:
+        if p.file in by_path:
+            by_path[p.file].problems = [p, *by_path[p.file].problems]
+            continue
+        parts = p.file.split("/")  # <year>/<department>/<file>: in that department's report
+        placed = len(parts) == 3 and parts[0].isdigit()
+        files.append(FileSummary(path=p.file, report_type=None,
+                                 department=parts[1] if placed else None,
+                                 year=int(parts[0]) if placed else None, rows_read=0,
+                                 rows_published=0, rows_rejected=0, file_rejected=True,
+                                 problems=[p]))
     return sorted(files, key=lambda f: f.path)
 
 
@@ -85,10 +101,10 @@ def write_run_summary(summary: RunSummary, reports_dir: Path) -> Path:
     (folder / "summary.json").write_text(
         json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
-    if summary.damaged_state:
-        (folder / "tillstand.md").write_text(
-            "# Internt tillstånd / internal state\n\n"
-            + "".join(f"- {line}\n" for line in summary.damaged_state), encoding="utf-8")
+    if summary.warnings:
+        (folder / "varningar.md").write_text(
+            "# Varningar / warnings\n\n" + "".join(f"- {line}\n" for line in summary.warnings),
+            encoding="utf-8")
     if summary.reference_problems:
         (folder / "kodlistor.md").write_text(reference_report(summary), encoding="utf-8")
     notes = release_notes(summary.release)

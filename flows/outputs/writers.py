@@ -554,10 +554,11 @@ class _XlsxWriter:
         return [self.file.finish(self.rows)]
 
     def abort(self) -> None:
-        with contextlib.suppress(Exception):  # so that zipfile does not write to the closed file later
-            if self.stream is not None:
-                self.stream.close()
-            self.zip.close()
+        for close in (getattr(self.stream, "close", None), self.zip.close):
+            with contextlib.suppress(Exception):
+                if close is not None:
+                    close()
+        self.zip.fp = None  # even when closing failed (a full disk): no later write, at exit
         self.file.abort()
 
 

@@ -1,0 +1,68 @@
+"""Files in motion: a report still being written, or saved again, while a run reads it.
+
+A run reads a delivered file more than once - it hashes it (the fingerprint and the verdict
+cache key) and the readers open it again to validate it. If the bytes change in between, the
+verdict would be of other bytes than the ones the fingerprint names, or of a half-written file.
+The cheap, sound guard: the file's size and modification time (nanoseconds) are noted when it
+is hashed, and compared again right before and right after it is read; any difference means the
+file moved, and it is left out of this run (its last valid delivery stays published) and read
+again by the next one. Copying from a source is guarded the same way (`flows.intake.sources`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flows.core.problems import Problem, problem
+
+Stamp = tuple[int, int]  # (size in bytes, mtime in ns)
+GONE: Stamp = (-1, -1)  # noted for a file that was gone: it never matches again
+
+
+def stamp(path: Path) -> Stamp | None:
+    """The file's size and modification time now (None: it is gone)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_size, info.st_mtime_ns
+
+
+def moved(path: Path, noted: Stamp | None) -> bool:
+    """The file is no longer as it was when `noted` (nothing noted: nothing to compare)."""
+    return noted is not None and stamp(path) != noted
+
+
+def in_motion(name: str) -> Problem:
+    """A local file that changed while the run read it."""
+    return problem(
+        "file-in-motion", name,
+        f"Filen {name} ändrades medan körningen läste den och är inte med i denna körning (den "
+        "senaste giltiga leveransen publiceras, om det finns någon); den läses igen nästa gång. "
+        "Vänta tills filen är färdigsparad, eller spara den under ett annat namn och byt namn "
+        "när den är klar.",
+        f"The file {name} changed while the run read it and is left out of this run (its last "
+        "valid delivery stays published, if there is one); it is read again next time. Wait "
+        "until the file is saved, or save it under another name and rename it when it is done.")
+
+
+def pulled_in_motion(name: str, kept: bool) -> Problem:
+    """A file that changed at the source while it was pulled: left out (an error for its row
+    in the summary) or, when the mirror holds an earlier copy, that copy is validated (a
+    warning)."""
+    if kept:
+        return problem(
+            "file-in-motion", name,
+            f"Filen {name} ändrades medan den hämtades; den förra hämtade versionen valideras i "
+            "denna körning och den nya hämtas igen nästa gång. Vänta tills filen är "
+            "färdigsparad i källan.",
+            f"The file {name} changed while it was pulled; the copy pulled before is validated "
+            "in this run and the new one is pulled again next time. Wait until the file is "
+            "saved at the source.", severity="warning")
+    return problem(
+        "file-in-motion", name,
+        f"Filen {name} ändrades medan den hämtades och är inte med i denna körning; den hämtas "
+        "igen nästa gång. Vänta tills filen är färdigsparad i källan.",
+        f"The file {name} changed while it was pulled and is left out of this run; it is "
+        "pulled again next time. Wait until the file is saved at the source.")
