@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from flows.core.settings import Settings, configure_prefect_environment
-from flows.processes import start_server, stop_server, stop_signals_unwind, wait_until_healthy
+from flows.processes import stop_signals_unwind
 
 app = typer.Typer(
     help="Aneby öppna data: validera förvaltningarnas rapporter och publicera öppna data.\n\n"
@@ -150,11 +151,13 @@ def _run_flow(parameters: dict, task_runner: str, dask_address: str | None, say:
             cluster_kwargs={"n_workers": 2, "threads_per_worker": 1}))
     with console.status("Startar Prefect och publiceringsflödet / starting the flow…") as status:
         progress.listen(_show_progress(status, unsent))
+        stop_watching = _watch_temporary_server(status, say, log, parameters["out_dir"])
         try:
             return flow(**parameters, return_state=True)
         except Exception as error:
             message = explain(error, prefect_home()) or f"{type(error).__name__}: {error}"
         finally:
+            stop_watching()
             progress.listen(None)
     _stop(say, log, "Flödet avbröts / the flow stopped", _one_line(message))
 
@@ -209,6 +212,54 @@ def _check_notify_on(notify_on: str | None) -> None:
         errors.print("[red]--notify-on är failure, problems eller always / is failure, problems "
                      "or always.[/red]")
         raise typer.Exit(2)
+
+
+def _watch_temporary_server(status, say: Console, log: Path | None, out_dir: Path):
+    """Start Prefect's temporary server now (as the flow would) and watch it. It cannot come
+    back once gone, and without it Prefect retries every request for a minute and waits for
+    minutes at exit: so the run ends at once, between writes of published/ (see
+    flows.lock.end_between_writes), exit 1, with one line saying what happened. Returns the
+    function that stops the watching (a no-op when PREFECT_API_URL names a server)."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    if PREFECT_API_URL.value():
+        return lambda: None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.lock import end_between_writes
+    from flows.processes import when_gone
+
+    server = SubprocessASGIServer()  # the one Prefect's client uses
+    try:  # a busy machine may need more than Prefect's 20 s
+        server.start(timeout=max(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value(), 120))
+    except RuntimeError as error:
+        status.stop()
+        say.print(f"[red]Prefects tillfälliga server startade inte; kör igen, eller sätt "
+                  f"PREFECT_API_URL till en Prefect-server / Prefect's temporary server did not "
+                  f"start; run again, or set PREFECT_API_URL to a Prefect server:[/red] "
+                  f"{_one_line(str(error))[:200]}", highlight=False, soft_wrap=True)
+        _name_log(say, log)
+        raise typer.Exit(1) from None
+
+    def gone(code: int) -> None:
+        def last_words() -> None:
+            status.stop()
+            latest = out_dir / "latest"
+            now = (f"{latest} är release {latest.resolve().name} (hel) / latest is release "
+                   f"{latest.resolve().name} (complete)" if latest.is_dir() else
+                   f"ingen release i {latest} / no release in {latest}")
+            line = (f"Prefect-servern försvann under körningen (kod {code}); kör `opendata run` "
+                    f"igen / the Prefect server went away during the run (code {code}); run "
+                    f"`opendata run` again. {now}.")
+            if log is not None:
+                print(f"ERROR | {line}", file=sys.stderr, flush=True)  # into the run's log
+            say.print(f"[red]Flödet avbröts / the flow stopped:[/red] {line}", highlight=False,
+                      soft_wrap=True)
+            _name_log(say, log)
+            say.file.flush()
+        end_between_writes(last_words)
+
+    return when_gone(server.server_process, gone)
 
 
 def _divert_to_run_log(reports_dir: Path) -> tuple[Console, Path | None]:
@@ -405,8 +456,9 @@ def serve(
     Starts a local Prefect server (SQLite under PREFECT_HOME; PostgreSQL when
     PREFECT_API_DATABASE_CONNECTION_URL is set) unless PREFECT_API_URL points at one, and
     serves the publish deployment on the cron schedule (default nightly at 02:00,
-    Europe/Stockholm). Stop with Ctrl-C or SIGTERM (or SIGHUP): runs in progress are stopped,
-    then the Prefect server; exit 0.
+    Europe/Stockholm). A server that dies is started again (up to 3 times an hour; then exit
+    1, for systemd to restart serve). Stop with Ctrl-C or SIGTERM (or SIGHUP): runs in
+    progress are stopped, then the Prefect server; exit 0.
 
     [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
     """
@@ -415,20 +467,11 @@ def serve(
     if notify:  # the runs get it from the environment: a URL's token stays out of the Prefect UI
         os.environ["OPENDATA_NOTIFY_URL"] = notify
     configure_prefect_environment()
-    server = None
+    server, gave_up = None, []
     with stop_signals_unwind():  # SIGTERM and SIGHUP unwind like Ctrl-C: the finally runs
         try:
             if not os.environ.get("PREFECT_API_URL"):
-                api = f"http://{host}:{port}/api"
-                console.print(f"Startar Prefect-servern / starting the Prefect server: {api}",
-                              highlight=False)
-                server = start_server([sys.executable, "-m", "prefect", "server", "start",
-                                       "--host", host, "--port", str(port)])
-                if not wait_until_healthy(server, f"{api}/health", timeout=180):
-                    errors.print("[red]Prefect-servern startade inte / the server did not "
-                                 "start.[/red]")
-                    raise typer.Exit(1)
-                os.environ["PREFECT_API_URL"] = api
+                server = _start_kept_server(host, port, gave_up)
             from prefect.schedules import Cron
 
             from flows.pipeline import publish_open_data
@@ -447,8 +490,48 @@ def serve(
             pass
         finally:
             if server is not None:
-                stop_server(server)
+                server.stop()
+    if gave_up:
+        errors.print(f"[red]Prefect-servern dog gång på gång (senast kod {gave_up[0]}); "
+                     "`opendata serve` avslutas med kod 1 så att systemd (Restart=on-failure) "
+                     "startar om den. Se serverns utskrifter ovan. / The Prefect server kept "
+                     f"dying (last code {gave_up[0]}); serve exits 1 so that systemd restarts "
+                     "it. See the server's output above.[/red]", highlight=False)
+        raise typer.Exit(1)
     console.print("Stoppad / stopped.", highlight=False)
+
+
+def _start_kept_server(host: str, port: int, gave_up: list[int]):
+    """`opendata serve`'s Prefect server, started again when it dies (its database keeps the
+    deployment, its schedule and the runs; the runner and a flow run in progress retry their
+    requests for about a minute meanwhile). When it keeps dying, serve stops (as on SIGTERM)
+    and exits 1, for systemd to restart."""
+    from flows.processes import KeptServer
+
+    api = f"http://{host}:{port}/api"
+    console.print(f"Startar Prefect-servern / starting the Prefect server: {api}",
+                  highlight=False)
+
+    def give_up(code: int) -> None:
+        gave_up.append(code)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    server = KeptServer([sys.executable, "-m", "prefect", "server", "start", "--host", host,
+                         "--port", str(port)], f"{api}/health",
+                        say=lambda line: console.print(line, highlight=False, soft_wrap=True),
+                        give_up=give_up)
+    try:
+        healthy = server.healthy()
+    except BaseException:  # stopped while it starts
+        server.stop()
+        raise
+    if not healthy:
+        server.stop()
+        errors.print("[red]Prefect-servern startade inte / the server did not start.[/red]")
+        raise typer.Exit(1)
+    os.environ["PREFECT_API_URL"] = api
+    server.keep()
+    return server
 
 
 @app.command()

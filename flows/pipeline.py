@@ -17,7 +17,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from prefect.utilities.annotations import quote
 
@@ -38,7 +38,7 @@ from flows.inputs import RunInputs, run_inputs, unchanged_since
 from flows.intake.discover import RawFile
 from flows.intake.motion import pulled_in_motion
 from flows.intake.sources import Pulled, SourceError, is_transient, pull
-from flows.lock import RunInProgress, run_lock
+from flows.lock import RunInProgress, publishing, run_lock
 from flows.outputs.notify import tell
 from flows.outputs.release import (
     PublishError,
@@ -59,6 +59,8 @@ from flows.outputs.run_summary import (
 from flows.outputs.verify import damage_note, latest_damage
 from flows.tables.codelists import read_codelists
 from flows.tables.datasets import Built, build_tables
+
+SKIPPED = "Överhoppad / Skipped"  # the state of a run that met another run's lock
 
 
 def _retry_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -313,9 +315,11 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
                 moving = [pulled_in_motion(n, n in pulled.kept) for n in pulled.moving]
             summary, fault = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
                                       keep_releases, full, logger, moving)
-    except RunInProgress as busy:
-        logger.error(str(busy))
-        return Failed(message=str(busy))
+    except RunInProgress as busy:  # skipped, not failed: the other run publishes the reports
+        reason = (f"Hoppade över körningen efter {wait_for_lock:g} s väntan / skipped after "
+                  f"waiting {wait_for_lock:g} s: {busy}")
+        logger.error(reason)
+        return Cancelled(name=SKIPPED, message=reason)
     except DiskFault as fault:  # before anything was published: latest is as it was
         logger.error(str(fault))
         return Failed(message=str(fault))
@@ -369,13 +373,14 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
     elif not any(f.rows_published or f.rows_kept for f in files):
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
-        outcome = publish_release(quote(tables), out_dir, schemas_dir, keep_releases, inputs,
-                                  rebuild)
-        if isinstance(outcome, str):
-            reason = outcome
-        else:
-            release = outcome
-            fault = _remember(state_dir, merged, release, damaged)
+        with publishing():  # the release and what it accepted are written together
+            outcome = publish_release(quote(tables), out_dir, schemas_dir, keep_releases,
+                                      inputs, rebuild)
+            if isinstance(outcome, str):
+                reason = outcome
+            else:
+                release = outcome
+                fault = _remember(state_dir, merged, release, damaged)
     damaged += set_aside_latest(reports_dir)
     for line in damaged:
         logger.warning(line)

@@ -12,6 +12,10 @@ however the command ends:
 
 `opendata run` uses the signal part, so Prefect's temporary server stops at exit. `opendata
 browse` needs none of it: it becomes Datasette (exec), so there is no child.
+
+A server can also die on its own (killed, out of memory). `when_gone` calls back when it does
+(`opendata run` then ends cleanly: its temporary server cannot come back), and `KeptServer`
+starts it again (`opendata serve`: the runner and its flow runs retry their requests meanwhile).
 """
 
 from __future__ import annotations
@@ -101,10 +105,12 @@ def _like_ctrl_c(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-def wait_until_healthy(process: subprocess.Popen, url: str, timeout: float) -> bool:
-    """Wait until `url` answers 200; False when the server exits or `timeout` passes first."""
+def wait_until_healthy(process: subprocess.Popen, url: str, timeout: float,
+                       stop: threading.Event | None = None) -> bool:
+    """Wait until `url` answers 200; False when the server exits, `timeout` passes or `stop`
+    is set first."""
     deadline = time.monotonic() + timeout
-    while process.poll() is None and time.monotonic() < deadline:
+    while process.poll() is None and time.monotonic() < deadline and not (stop and stop.is_set()):
         try:
             with urllib.request.urlopen(url, timeout=5) as response:
                 if response.status == 200:
@@ -113,3 +119,79 @@ def wait_until_healthy(process: subprocess.Popen, url: str, timeout: float) -> b
             pass
         time.sleep(0.5)
     return False
+
+
+def when_gone(process: subprocess.Popen, act: Callable[[int], None],
+              every: float = 0.5) -> Callable[[], None]:
+    """Call `act(exit code)`, on a thread of its own, if `process` ends before the returned
+    function is called (which stops the watching)."""
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(every):
+            code = process.poll()
+            if code is not None:
+                act(code)
+                return
+
+    thread = threading.Thread(target=watch, name="server-watch", daemon=True)
+    thread.start()
+
+    def stop_watching() -> None:
+        done.set()
+        if thread is not threading.current_thread():
+            thread.join()
+
+    return stop_watching
+
+
+class KeptServer:
+    """A child server that is started again when it dies, up to `restarts` times an hour;
+    after that `give_up(exit code)` is called and it stays down.
+
+    The watching thread starts the new server and lives as long as it (the kernel sends a
+    child SIGTERM when the thread that started it ends: `die_with_parent`). `say` tells the
+    operator each time."""
+
+    def __init__(self, argv: Sequence[str], health_url: str, say: Callable[[str], None],
+                 give_up: Callable[[int], None], restarts: int = 3, startup: float = 180.0,
+                 every: float = 0.5) -> None:
+        self.argv, self.health_url, self.say, self.give_up = list(argv), health_url, say, give_up
+        self.restarts, self.startup, self.every = restarts, startup, every
+        self.process = start_server(self.argv)
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def healthy(self) -> bool:
+        return wait_until_healthy(self.process, self.health_url, self.startup, self._stopping)
+
+    def keep(self) -> None:
+        """From now on, restart the server when it dies."""
+        self._thread = threading.Thread(target=self._watch, name="server-keeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching (a restart under way is abandoned), then stop the server."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join()
+        stop_server(self.process)
+
+    def _watch(self) -> None:
+        restarted: list[float] = []
+        while not self._stopping.wait(self.every):
+            code = self.process.poll()
+            if code is None:
+                continue
+            now = time.monotonic()
+            restarted = [t for t in restarted if now - t < 3600]
+            if len(restarted) >= self.restarts:
+                self.give_up(code)
+                return
+            restarted.append(now)
+            self.say(f"Prefect-servern avslutades (kod {code}); startar om den / the Prefect "
+                     f"server exited (code {code}); starting it again")
+            stop_server(self.process, grace=0)  # what is left of its group
+            self.process = start_server(self.argv)
+            if self.healthy():
+                self.say("Prefect-servern svarar igen / the Prefect server answers again")

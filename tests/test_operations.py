@@ -33,7 +33,7 @@ def test_a_second_run_waits_or_stops_with_a_clear_message(tmp_path, raw_copy):
             with run_lock(tmp_path / "published"):
                 pass
         state, summary, _ = run(raw_copy, tmp_path)
-        assert state.is_failed() and "Another run is publishing" in state.message
+        assert state.is_cancelled() and "Another run is publishing" in state.message
         assert not (tmp_path / "published" / "latest").exists()
     released = threading.Event()
 
