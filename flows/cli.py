@@ -288,9 +288,9 @@ def _one_line(message: str | None) -> str:
 
 
 def print_warnings(say: Console, summary, reports: Path) -> None:
-    """Files in motion, kept deliveries, codelist problems, datasets that kept their previous
-    release and values a format could not hold: one line per kind, the full lists in the
-    reports."""
+    """Files in motion, kept deliveries, codelist problems, faults met and mended (a damaged
+    release or state file), datasets that kept their previous release and values a format
+    could not hold: one line per kind, the full lists in the reports."""
     from flows.outputs.run_summary import collapsed, kept_note, release_notes
 
     for file in summary.files:
@@ -303,7 +303,7 @@ def print_warnings(say: Console, summary, reports: Path) -> None:
         colour = "yellow" if severity == "warning" else "red"
         say.print(f"[{colour}]{line}[/{colour}]", highlight=False)
     for line in [*summary.warnings, *release_notes(summary.release)]:
-        say.print(f"[yellow]{line}[/yellow]", highlight=False)
+        say.print(f"[yellow]{line}[/yellow]", highlight=False, soft_wrap=True)
 
 
 def print_unchanged(version: str, out_dir: Path) -> None:

@@ -53,6 +53,7 @@ from flows.outputs.run_summary import (
     department_summaries,
     file_summaries,
     release_notes,
+    set_aside_latest,
     write_run_summary,
 )
 from flows.outputs.verify import damage_note, latest_damage
@@ -107,6 +108,7 @@ def validate_delivery(raw: RawFile, schemas_dir: Path, store_dir: Path, key: str
     moving = left_in_motion(raw)  # changed since it was hashed: not read at all
     if moving is not None:
         return moving
+    store.forget(key)  # whatever is left there (a damaged verdict, a folder) is written anew
     register = load_register(schemas_dir)
     result = plan_delivery(raw, register, split_bytes)
     if isinstance(result, Plan):
@@ -143,11 +145,14 @@ def combine_delivery(plan: Plan, findings: list[SpanFindings], schemas_dir: Path
 
 
 def validate_deliveries(files: list[RawFile], keys: list[str], schemas_dir: Path,
-                        store: Path, full: bool, split_bytes: int) -> list[ValidatedFile]:
-    """Every file's verdict. A file whose verdict the store holds (same name, bytes, schemas
-    and code) is not a task at all; the others are, and the spans of every large file are
-    submitted at once, so they are checked side by side."""
+                        store: Path, full: bool, split_bytes: int
+                        ) -> tuple[list[ValidatedFile], list[str]]:
+    """Every file's verdict, and the warnings about damaged verdicts in the store. A file whose
+    verdict the store holds (same name, bytes, schemas and code) is not a task at all; the
+    others are, and the spans of every large file are submitted at once, so they are checked
+    side by side."""
     known = VerdictStore(store)
+    known.ready()
     results: list[ValidatedFile | Plan | None] = [
         None if full else known.load(key) for key in keys]
     todo = [i for i, found in enumerate(results) if found is None]
@@ -164,26 +169,28 @@ def validate_deliveries(files: list[RawFile], keys: list[str], schemas_dir: Path
     for index, futures_ in spans.items():
         results[index] = combine_delivery(results[index], quote([f.result() for f in futures_]),
                                           schemas_dir, store, keys[index])
-    return results
+    return results, known.damaged
 
 
 @task(cache_policy=NO_CACHE)
 def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, state_dir: Path,
                            codelists: dict[str, pd.DataFrame], context: str,
                            keys: dict[str, str], out_dir: Path, full: bool
-                           ) -> tuple[list[ValidatedFile], dict[str, Built]]:
+                           ) -> tuple[list[ValidatedFile], dict[str, Built], list[str]]:
     """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables:
-    each built only when its inputs changed since the latest release (unless full)."""
+    each built only when its inputs changed since the latest release (unless full); and the
+    warnings about damaged earlier deliveries."""
     register = load_register(schemas_dir)
     work = fresh_folder(Path(state_dir) / "work")
-    merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, register, work),
-                              register, work)
+    damaged: list[str] = []
+    merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, register, work,
+                                                      damaged), register, work)
     tables = build_tables(
         merged, register, context=context, min_count=Settings.from_env().min_count,
         codelists=codelists, work=work, keys=keys,
         reusable=None if full else reusable(current_release(out_dir)))
     give_back()
-    return merged, tables
+    return merged, tables, damaged
 
 
 @task(cache_policy=NO_CACHE)
@@ -216,8 +223,12 @@ def publish_release(tables: dict[str, Built], out_dir: Path, schemas_dir: Path,
 
 
 @task(cache_policy=NO_CACHE)
-def remember_accepted(state_dir: Path, results: list[ValidatedFile], version: str) -> None:
-    save_accepted(state_dir, results, version)
+def remember_accepted(state_dir: Path, results: list[ValidatedFile], version: str
+                      ) -> list[str]:
+    """The published files' rows for the next runs (-> warnings about damaged ones replaced)."""
+    damaged: list[str] = []
+    save_accepted(state_dir, results, version, damaged)
+    return damaged
 
 
 @task(cache_policy=NO_CACHE)
@@ -347,12 +358,13 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
     keys = [validation_key(f.name, digests[f.name], context) for f in found.files]
     store = Path(state_dir) / "verdicts"
     with writing(state_dir):  # verdicts, accepted rows and the build's work files go there
-        results = validate_deliveries(found.files, keys, schemas_dir, store, full,
-                                      settings.split_mb * 2**20)
+        results, damaged = validate_deliveries(found.files, keys, schemas_dir, store, full,
+                                               settings.split_mb * 2**20)
         VerdictStore(store).prune(set(keys))
-        merged, tables = build_published_tables(
+        merged, tables, kept_damaged = build_published_tables(
             quote(results), schemas_dir, state_dir, codelists, context,
             {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, rebuild)
+    damaged += kept_damaged
     files = file_summaries(found, merged, moving)
     reason, release, fault = None, None, None
     if any(p.severity == "error" for p in reference):
@@ -368,10 +380,13 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
                 reason = outcome
             else:
                 release = outcome
-                fault = _remember(state_dir, merged, release)
+                fault = _remember(state_dir, merged, release, damaged)
+    damaged += set_aside_latest(reports_dir)
+    for line in damaged:
+        logger.warning(line)
     summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
                          release=release, files=files, reference_problems=reference,
-                         warnings=warnings, finished=_now())
+                         warnings=[*warnings, *damaged], finished=_now())
     try:
         with writing(reports_dir):
             folder = write_run_reports(quote(summary), reports_dir)
@@ -395,12 +410,14 @@ def _damaged_latest(out_dir: Path, logger: Any) -> list[str]:
     return [note]
 
 
-def _remember(state_dir: Path, merged: list[ValidatedFile], release: Release) -> str | None:
+def _remember(state_dir: Path, merged: list[ValidatedFile], release: Release,
+              damaged: list[str]) -> str | None:
     """Keep the published deliveries for later runs; a state folder that cannot be written is
-    said (the release stands: the next run keeps the deliveries before it)."""
+    said (the release stands: the next run keeps the deliveries before it). Damaged stored
+    deliveries replaced go to `damaged`."""
     try:
         with writing(state_dir):
-            remember_accepted(state_dir, quote(merged), release.version)
+            damaged += remember_accepted(state_dir, quote(merged), release.version)
     except DiskFault as error:
         return _after_release(release, error)
     return None

@@ -3,7 +3,9 @@ an earlier valid delivery published: the earlier rows stay until a valid replace
 
 Written after a successful publish only, under the state folder (internal, git-ignored):
 <state>/accepted/<raw path>.parquet holds the typed rows (every field, with `_row`), and
-<raw path>.json beside it the release they went into.
+<raw path>.json beside it the release they went into and the rows' sha256. Rows that do not
+match their note (cut off, swapped, garbage) are never published again: they are removed and
+named in the run's warnings, and the file counts as having no earlier delivery.
 """
 
 from __future__ import annotations
@@ -19,7 +21,18 @@ import pyarrow.compute as pc
 
 from flows.checks.delivery import check_reading
 from flows.checks.verdict import KEY, ROW, SUFFIX, ValidatedFile, read_rows, write_rows
+from flows.core.fingerprint import file_hash
 from flows.core.register import Register
+from flows.core.statefiles import (
+    Damaged,
+    check_digest,
+    discard,
+    make_folder,
+    present,
+    readable_file,
+    replace,
+    write_atomic,
+)
 from flows.intake.discover import RawFile
 from flows.intake.reading import Piece, Reading
 
@@ -28,53 +41,81 @@ def _path(state_dir: Path, name: str) -> Path:
     return Path(state_dir) / "accepted" / f"{name}{SUFFIX}"
 
 
-def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str) -> None:
-    """Remember each file that was published from its own rows (not from an earlier delivery)."""
+def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str,
+                  damaged: list[str] | None = None) -> None:
+    """Remember each file that was published from its own rows (not from an earlier delivery).
+    Stored rows of the same verdict stay (their first release with them) when they are whole;
+    damaged ones are written again and named in `damaged`."""
     for result in results:
         if result.kept_from is not None or not result.rows_published:
             continue
         target = _path(state_dir, result.file)
         note = target.with_suffix(".json")
         source = result.accepted.name if result.accepted is not None else None
-        if source and target.is_file() and _note(note).get("source") == source:
-            continue  # the same verdict's rows are kept already (its first release stays)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(f".{os.getpid()}.tmp")
-        if result.accepted is not None:
-            shutil.copyfile(result.accepted, temporary)
-        else:
-            write_rows(temporary, result.accepted_table())
-        os.replace(temporary, target)
-        note.write_text(json.dumps({"file": result.file, "release": release,
-                                    "source": source}), encoding="utf-8")
+        stored = _note(note)
+        same = bool(source) and stored.get("source") == source
+        if same and "sha256" in stored:
+            try:
+                check_digest(target, stored["sha256"])
+                continue  # the same verdict's rows are kept already (their first release stays)
+            except Damaged as damage:
+                _warn(damaged, damage)
+        elif present(note) and not stored:
+            _warn(damaged, Damaged(note, "oläslig eller avskuren", "unreadable or cut off"))
+        first = stored.get("release", release) if same else release
+        for damage in make_folder(target.parent, Path(state_dir)):
+            _warn(damaged, damage)
+        _write(target, result, {"file": result.file, "release": first, "source": source})
+
+
+def _warn(damaged: list[str] | None, damage: Damaged) -> None:
+    if damaged is not None:
+        damaged.append(damage.note)
+
+
+def _write(target: Path, result: ValidatedFile, note: dict) -> None:
+    """The rows, then the note with their sha256: each whole or not at all."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if result.accepted is not None:
+        shutil.copyfile(result.accepted, temporary)
+    else:
+        write_rows(temporary, result.accepted_table())
+    digest = file_hash(temporary)
+    replace(temporary, target)
+    write_atomic(target.with_suffix(".json"),
+                 json.dumps({**note, "sha256": digest}, ensure_ascii=False).encode())
 
 
 def _note(path: Path) -> dict:
+    """A stored note ({} when it cannot be read: cut off, garbage, not an object)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return found if isinstance(found, dict) else {}
 
 
 def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile], register: Register,
-                            work: Path | None = None) -> list[ValidatedFile]:
+                            work: Path | None = None, damaged: list[str] | None = None
+                            ) -> list[ValidatedFile]:
     """A delivery of which nothing can be published (rejected whole, or every row rejected)
     falls back to the file's last valid delivery, if there is one. The kept rows are checked
     again against today's schemas and codelists; rows that no longer pass are reported.
-    `work`: where the kept rows go (else they stay in memory)."""
+    `work`: where the kept rows go (else they stay in memory). A damaged earlier delivery is
+    none: the rejection stands, and `damaged` gets the warning."""
     kept = []
     for result in results:
-        stored = _path(state_dir, result.file)
         nothing = not result.rows_published and (result.file_rejected or result.rows_read > 0)
-        if not nothing or not stored.is_file():
+        earlier = _earlier(state_dir, result.file, damaged) if nothing else None
+        if earlier is None:
             kept.append(result)
             continue
-        release = json.loads(stored.with_suffix(".json").read_text(encoding="utf-8"))["release"]
-        raw = RawFile(path=stored, name=result.file, year=result.year,
+        table, release = earlier
+        raw = RawFile(path=_path(state_dir, result.file), name=result.file, year=result.year,
                       department=result.department, report_type=result.report_type,
                       format="csv")
         into = None if work is None else Path(work) / "kept" / f"{result.file}{SUFFIX}"
-        reading, pieces = _as_delivery(read_rows(stored), register, result.report_type)
+        reading, pieces = _as_delivery(table, register, result.report_type)
         again = check_reading(raw, reading, register, into=into, pieces=pieces)
         note = f"Tidigare leverans (release {release}): "
         note_en = f"Earlier delivery (release {release}): "
@@ -86,6 +127,46 @@ def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile], regis
             problems=result.problems + problems).with_tables(kept=again.accepted_table()
                                                              if again.accepted is None else None))
     return kept
+
+
+def _earlier(state_dir: Path, name: str, damaged: list[str] | None
+             ) -> tuple[pa.Table, str] | None:
+    """The rows of a file's last valid delivery and the release they went into; None when
+    there is none, or when they are damaged (then they are removed and warned about)."""
+    stored = _path(state_dir, name)
+    note = stored.with_suffix(".json")
+    if not present(stored) and not present(note):
+        return None
+    try:
+        return _read_earlier(stored, note)
+    except Damaged as damage:
+        if damaged is not None:
+            damaged.append(damage.warning(
+                f"den tidigare leveransen av {name} publiceras inte, så filen väntar på en giltig "
+                "leverans, som sparas på nytt. Lämna en giltig fil",
+                f"the earlier delivery of {name} is not published, so the file waits for a valid "
+                "delivery, which is stored anew. Deliver a valid file"))
+        discard(stored, note)
+        return None
+
+
+def _read_earlier(stored: Path, note: Path) -> tuple[pa.Table, str]:
+    """Only rows that are what was written: the note whole, the rows' sha256 as noted (a note
+    from before the sha256 was kept: rows that read), the rows' own columns there."""
+    found = _note(note)
+    if not isinstance(found.get("release"), str):
+        raise Damaged(note, "oläslig, avskuren eller saknas", "unreadable, cut off or missing")
+    if "sha256" in found:
+        check_digest(stored, found["sha256"])
+    else:
+        readable_file(stored)
+    try:
+        table = read_rows(stored)
+    except (OSError, pa.ArrowException):
+        raise Damaged(stored, "oläslig eller avskuren", "unreadable or cut off") from None
+    if ROW not in table.column_names:
+        raise Damaged(stored, "inte sparade rader", "not stored rows")
+    return table, found["release"]
 
 
 def _as_delivery(table: pa.Table, register: Register, report_type: str

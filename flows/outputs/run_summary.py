@@ -43,7 +43,7 @@ class RunSummary(BaseModel):
     release: Release | None = None
     files: list[FileSummary]
     reference_problems: list[Problem] = []  # in the codelists maintained with the code
-    warnings: list[str] = []  # faults the run met and mended (a damaged release, rebuilt)
+    warnings: list[str] = []  # faults the run met and mended (a damaged release or state file)
 
     @property
     def rows_read(self) -> int:
@@ -101,6 +101,10 @@ def write_run_summary(summary: RunSummary, reports_dir: Path) -> Path:
     (folder / "summary.json").write_text(
         json.dumps(summary.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n",
         encoding="utf-8")
+    if summary.warnings:
+        (folder / "varningar.md").write_text(
+            "# Varningar / warnings\n\n" + "".join(f"- {line}\n" for line in summary.warnings),
+            encoding="utf-8")
     if summary.reference_problems:
         (folder / "kodlistor.md").write_text(reference_report(summary), encoding="utf-8")
     notes = release_notes(summary.release)
@@ -110,8 +114,24 @@ def write_run_summary(summary: RunSummary, reports_dir: Path) -> Path:
             encoding="utf-8")
     for department, text in department_summaries(summary).items():
         (folder / f"{department}.md").write_text(text, encoding="utf-8")
+    set_aside_latest(reports_dir)
     switch_latest(reports_dir, folder)
     return folder
+
+
+def set_aside_latest(reports_dir: Path) -> list[str]:
+    """reports/latest is a link each run replaces. A folder or file in its place (made by hand,
+    or by a copy that followed the link) is moved aside, not overwritten: -> the warning."""
+    link = Path(reports_dir) / "latest"
+    if link.is_symlink() or not link.exists():
+        return []
+    aside = link.with_name(f"latest.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}")
+    link.rename(aside)
+    return [f"{link} var inte en länk utan en {'mapp' if aside.is_dir() else 'fil'}; den "
+            f"flyttades till {aside} och {link} pekar nu på den nya rapporten. Inget behöver "
+            f"göras. / {link} was not a link but a {'folder' if aside.is_dir() else 'file'}; "
+            f"it was moved to {aside} and {link} now points at the new report. Nothing needs "
+            "doing."]
 
 
 def release_notes(release: Release | None) -> list[str]:
