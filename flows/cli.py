@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.core.settings import Settings, configure_prefect_environment
+from flows.core.settings import Settings, SettingsError, configure_prefect_environment
 from flows.processes import stop_signals_unwind
 
 app = typer.Typer(
@@ -23,6 +23,16 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False)
 console = Console()
 errors = Console(stderr=True)
+
+
+def load_settings(**given: object) -> Settings:
+    """The command's one Settings: the options given over the environment, .env and the
+    defaults. An invalid value is one red line naming its variable, exit 2."""
+    try:
+        return Settings.from_env(**given)
+    except SettingsError as error:
+        errors.print(f"[red]{error}[/red]", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -66,7 +76,7 @@ def run(
 
     [bold]Exempel / example:[/bold] opendata run --task-runner dask --dask-address tcp://h:8786
     """
-    settings = Settings.from_env(raw_dir=raw, out_dir=out, reports_dir=reports, state_dir=state)
+    settings = load_settings(raw_dir=raw, out_dir=out, reports_dir=reports, state_dir=state)
     if task_runner not in ("threads", "dask"):
         errors.print("[red]--task-runner är threads eller dask / is threads or dask.[/red]")
         raise typer.Exit(2)
@@ -368,7 +378,7 @@ def validate(
     from flows.core.register import load_register
     from flows.intake.discover import classify
 
-    register = load_register(Settings.from_env().schemas_dir)
+    register = load_register(load_settings().schemas_dir)
     results = []
     for path in paths:
         if not path.is_file():
@@ -416,7 +426,7 @@ def verify(
     """
     from flows.outputs.verify import verify_release
 
-    folder = release or Settings.from_env(out_dir=out).out_dir / "latest"
+    folder = release or load_settings(out_dir=out).out_dir / "latest"
     damage = verify_release(folder.resolve())
     if as_json:
         sys.stdout.write(json.dumps({"release": str(folder), "intact": not damage,
@@ -462,7 +472,7 @@ def serve(
 
     [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
     """
-    settings = Settings.from_env(raw_dir=raw, out_dir=out)
+    settings = load_settings(raw_dir=raw, out_dir=out)
     _check_notify_on(notify_on)
     if notify:  # the runs get it from the environment: a URL's token stays out of the Prefect UI
         os.environ["OPENDATA_NOTIFY_URL"] = notify
@@ -577,7 +587,7 @@ def browse(
 
     [bold]Exempel / example:[/bold] opendata browse --port 8001
     """
-    settings = Settings.from_env(out_dir=out)
+    settings = load_settings(out_dir=out)
     latest = settings.out_dir / "latest"
     database = latest / "opendata.db"
     if not database.is_file():
@@ -593,6 +603,51 @@ def browse(
     os.execv(sys.executable, [
         sys.executable, "-m", "datasette", "serve", "--immutable", str(database),
         "--metadata", str(latest / "datasette.json"), "--host", host, "--port", str(port)])
+
+
+@app.command("settings")
+def show_settings(
+    raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    reports: Annotated[Path | None, typer.Option(
+        help="Mapp för interna körrapporter / folder for internal run reports.")] = None,
+    state: Annotated[Path | None, typer.Option(
+        help="Mapp för senaste giltiga leveranser / folder for the last valid deliveries.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata / JSON.")] = False,
+) -> None:
+    """Visa inställningarna och var de kommer ifrån / show the settings and their sources.
+
+    Every setting's effective value and where it came from: the command line, the environment
+    (OPENDATA_*), the .env file in the working directory, or the default. Passwords are
+    masked. Exit 0, or 2 when a value is invalid (one line naming the variable).
+
+    [bold]Exempel / example:[/bold] opendata settings --json
+    """
+    from flows.core.settings import effective, unknown_variables
+
+    given = {"raw_dir": raw, "out_dir": out, "reports_dir": reports, "state_dir": state}
+    settings = load_settings(**given)
+    rows = effective(settings, {k for k, v in given.items() if v is not None})
+    unknown = unknown_variables()
+    if as_json:
+        sys.stdout.write(json.dumps({"settings": rows, "unknown": unknown}, ensure_ascii=False,
+                                    indent=2) + "\n")
+        return
+    for row in rows:
+        console.print(f"{row['variable']}={row['value']}  [dim]({_source(row['source'])})[/dim]",
+                      highlight=False, soft_wrap=True)
+    for name in unknown:
+        errors.print(f"[yellow]{name}: ingen inställning, används inte / no such setting, not "
+                     "used[/yellow]", highlight=False)
+
+
+def _source(source: str) -> str:
+    swedish = {"default": "standard", "command line": "kommandoraden",
+               ".env": "filen .env"}.get(source)
+    if swedish is None:
+        swedish = source.replace("environment", "miljön")
+    return f"{swedish} / {source}"
 
 
 def validate_with_schema(paths: list[Path], schema: Path, lookups: list[str],

@@ -26,7 +26,9 @@ class RunInputs(BaseModel):
 
 
 def run_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInputs:
-    found = discover(Path(raw_dir), load_register(Path(schemas_dir)))
+    """The files found and the fingerprint, from the same `settings` the run's steps use:
+    what is hashed is what is used."""
+    found = discover(Path(raw_dir), load_register(Path(schemas_dir)), settings.max_file_bytes)
     context = context_hash(schemas_dir)
     digests = {f.name: _hashed(f) for f in found.files}  # each file read once here
     inputs = inputs_hash(digests, context, {

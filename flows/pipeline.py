@@ -33,7 +33,7 @@ from flows.core.fingerprint import validation_key
 from flows.core.memory import few_arenas, give_back
 from flows.core.problems import Problem
 from flows.core.register import DEFAULT_SCHEMAS, load_register
-from flows.core.settings import Settings
+from flows.core.settings import Settings, SettingsError
 from flows.inputs import RunInputs, run_inputs, unchanged_since
 from flows.intake.discover import RawFile
 from flows.intake.motion import pulled_in_motion
@@ -173,41 +173,43 @@ def validate_deliveries(files: list[RawFile], keys: list[str], schemas_dir: Path
 
 
 @task(cache_policy=NO_CACHE)
-def build_published_tables(results: list[ValidatedFile], schemas_dir: Path, state_dir: Path,
+def build_published_tables(results: list[ValidatedFile], settings: Settings,
                            codelists: dict[str, pd.DataFrame], context: str,
-                           keys: dict[str, str], out_dir: Path, full: bool
+                           keys: dict[str, str], full: bool
                            ) -> tuple[list[ValidatedFile], dict[str, Built], list[str]]:
     """Cross-file key checks, earlier deliveries kept for files rejected whole, the tables:
     each built only when its inputs changed since the latest release (unless full); and the
     warnings about damaged earlier deliveries."""
-    register = load_register(schemas_dir)
+    register = load_register(settings.schemas_dir)
+    state_dir = settings.state_dir
     work = fresh_folder(Path(state_dir) / "work")
     damaged: list[str] = []
     merged = merge_duplicates(keep_earlier_deliveries(state_dir, results, register, work,
                                                       damaged), register, work)
     tables = build_tables(
-        merged, register, context=context, min_count=Settings.from_env().min_count,
+        merged, register, context=context, min_count=settings.min_count,
         codelists=codelists, work=work, keys=keys,
-        reusable=None if full else reusable(current_release(out_dir)))
+        reusable=None if full else reusable(current_release(settings.out_dir)))
     give_back()
     return merged, tables, damaged
 
 
 @task(cache_policy=NO_CACHE)
-def gather_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInputs:
+def gather_inputs(settings: Settings) -> RunInputs:
     """The files delivered and the fingerprint of everything the run is made of."""
-    given = run_inputs(raw_dir, schemas_dir, settings)
+    given = run_inputs(settings.raw_dir, settings.schemas_dir, settings)
     progress.report("discovered", str(len(given.found.files)))
     return given
 
 
 @task(cache_policy=NO_CACHE)
-def publish_release(tables: dict[str, Built], out_dir: Path, schemas_dir: Path,
-                    keep: int, inputs: str, full: bool = False) -> Release | str:
+def publish_release(tables: dict[str, Built], settings: Settings, inputs: str,
+                    full: bool = False) -> Release | str:
     """The release, or why there is none (latest is then left as it was)."""
     try:
-        release = write_release(tables, load_register(schemas_dir), out_dir, keep=keep,
-                                inputs=inputs, reuse=not full)
+        release = write_release(tables, load_register(settings.schemas_dir), settings.out_dir,
+                                keep=settings.keep_releases, settings=settings, inputs=inputs,
+                                reuse=not full)
     except PublishError as error:
         get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
                                error.errors[:20])
@@ -299,22 +301,32 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
     code, the output settings) equal the latest release's does nothing more; a changed file
     is validated again while unchanged ones come from the cache. full=True redoes all.
     notify_url and notify_on (failure, problems, always) override OPENDATA_NOTIFY_URL and
-    OPENDATA_NOTIFY_ON: who is told how the run went (_tell_operator)."""
+    OPENDATA_NOTIFY_ON: who is told how the run went (_tell_operator).
+
+    The settings are built here, once, from these parameters over the environment and .env,
+    and passed to every step: what the run hashes is what it uses, on a Dask worker too."""
     logger = get_run_logger()
+    try:
+        settings = Settings.from_env(
+            raw_dir=raw_dir, out_dir=out_dir, reports_dir=reports_dir, schemas_dir=schemas_dir,
+            state_dir=state_dir, keep_releases=keep_releases, notify_url=notify_url,
+            notify_on=notify_on)
+    except SettingsError as error:
+        logger.error(str(error))
+        return Failed(message=str(error))
     few_arenas()  # the checks run on threads: see flows.core.memory
     try:
-        with run_lock(out_dir, wait_for_lock):
+        with run_lock(settings.out_dir, wait_for_lock):
             moving: list[Problem] = []
             if source:
                 try:
-                    pulled = pull_deliveries(source, raw_dir)
+                    pulled = pull_deliveries(source, settings.raw_dir)
                 except Exception as error:
                     reason = f"Källan kunde inte hämtas / the source could not be pulled: {error}"
                     logger.error(reason)
                     return Failed(message=reason)
                 moving = [pulled_in_motion(n, n in pulled.kept) for n in pulled.moving]
-            summary, fault = _publish(raw_dir, out_dir, reports_dir, schemas_dir, state_dir,
-                                      keep_releases, full, logger, moving)
+            summary, fault = _publish(settings, full, logger, moving)
     except RunInProgress as busy:  # skipped, not failed: the other run publishes the reports
         reason = (f"Hoppade över körningen efter {wait_for_lock:g} s väntan / skipped after "
                   f"waiting {wait_for_lock:g} s: {busy}")
@@ -335,14 +347,14 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
     return Completed(message=f"Release {summary.release.version}", data=summary)
 
 
-def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
-             state_dir: Path, keep_releases: int, full: bool, logger: Any,
+def _publish(settings: Settings, full: bool, logger: Any,
              moving: list[Problem]) -> tuple[RunSummary, str | None]:
     """The run's summary, and what went wrong after the release was decided (a state or report
     folder that could not be written), if anything. `moving`: files that changed while they
     were pulled - the run goes on (never "nothing changed") so that they are in its reports."""
-    settings = Settings.from_env()
-    given = gather_inputs(raw_dir, schemas_dir, settings)
+    raw_dir, out_dir, state_dir = settings.raw_dir, settings.out_dir, settings.state_dir
+    schemas_dir, reports_dir = settings.schemas_dir, settings.reports_dir
+    given = gather_inputs(settings)
     found, digests, context, inputs = given.found, given.digests, given.context, given.inputs
     warnings = _damaged_latest(out_dir, logger)
     rebuild = full or bool(warnings)  # nothing of a damaged release is reused
@@ -359,11 +371,11 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
     store = Path(state_dir) / "verdicts"
     with writing(state_dir):  # verdicts, accepted rows and the build's work files go there
         results, damaged = validate_deliveries(found.files, keys, schemas_dir, store, full,
-                                               settings.split_mb * 2**20)
+                                               settings.split_bytes)
         VerdictStore(store).prune(set(keys))
         merged, tables, kept_damaged = build_published_tables(
-            quote(results), schemas_dir, state_dir, codelists, context,
-            {f.name: k for f, k in zip(found.files, keys, strict=True)}, out_dir, rebuild)
+            quote(results), settings, codelists, context,
+            {f.name: k for f, k in zip(found.files, keys, strict=True)}, rebuild)
     damaged += kept_damaged
     files = file_summaries(found, merged, moving)
     reason, release, fault = None, None, None
@@ -374,8 +386,7 @@ def _publish(raw_dir: Path, out_dir: Path, reports_dir: Path, schemas_dir: Path,
         reason = "Inga giltiga rader att publicera / no valid rows to publish"
     else:
         with publishing():  # the release and what it accepted are written together
-            outcome = publish_release(quote(tables), out_dir, schemas_dir, keep_releases,
-                                      inputs, rebuild)
+            outcome = publish_release(quote(tables), settings, inputs, rebuild)
             if isinstance(outcome, str):
                 reason = outcome
             else:

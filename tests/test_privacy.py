@@ -152,8 +152,7 @@ def test_hostile_files_are_refused_with_a_clear_error(tmp_path, register, monkey
     (root / "2021").symlink_to(outside)  # a linked folder is not followed at all
     big = root / "2020" / "social" / "fordon.csv"
     big.write_text("x" * 2000, encoding="utf-8")
-    monkeypatch.setattr(discovery, "MAX_BYTES", 1000)
-    found = discovery.discover(root, register)
+    found = discovery.discover(root, register, max_bytes=1000)
     assert sorted((p.file, p.type) for p in found.rejected) == [
         ("2020/social/fordon.csv", "file-too-large"),
         ("2020/social/personal.csv", "unsafe-path")]

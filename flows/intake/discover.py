@@ -13,7 +13,7 @@ from flows.core.problems import Problem, problem
 from flows.core.register import Register
 
 DELIVERY_FORMATS = ("csv", "xlsx", "json")
-MAX_BYTES = int(os.environ.get("OPENDATA_MAX_FILE_MB", "200")) * 2**20
+MAX_BYTES = 200 * 2**20  # Settings.max_file_mb's default: the caller passes the run's own
 
 
 def walk(root: Path) -> list[Path]:
@@ -58,7 +58,9 @@ def programme_years(register: Register) -> range:
     return range(start, end + 1)
 
 
-def discover(raw_dir: Path, register: Register) -> Discovery:
+def discover(raw_dir: Path, register: Register, max_bytes: int = MAX_BYTES) -> Discovery:
+    """Every delivered file that fits the layout; the others, and files larger than
+    `max_bytes` (Settings.max_file_bytes), rejected with a problem each."""
     raw_dir = Path(raw_dir)
     files: list[RawFile] = []
     rejected: list[Problem] = []
@@ -91,12 +93,12 @@ def discover(raw_dir: Path, register: Register) -> Discovery:
                 "The file is a link to something outside the raw folder and is not read. Put "
                 "the file itself in the raw folder."))
             continue
-        if size > MAX_BYTES:
+        if size > max_bytes:
             rejected.append(problem(
                 "file-too-large", relative.as_posix(),
-                f"Filen är större än {MAX_BYTES // 2**20} MB och läses inte. Dela upp den per "
+                f"Filen är större än {max_bytes // 2**20} MB och läses inte. Dela upp den per "
                 "år eller förvaltning.",
-                f"The file is larger than {MAX_BYTES // 2**20} MB and is not read. Split it "
+                f"The file is larger than {max_bytes // 2**20} MB and is not read. Split it "
                 "by year or department.", value=size))
             continue
         found = classify(path, relative.as_posix(), register, strict_layout=True)

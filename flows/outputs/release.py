@@ -367,7 +367,7 @@ def write_release(datasets: dict[str, Built], register: Register, out_dir: Path,
                   keep: int = 5, now: dt.datetime | None = None,
                   settings: Settings | None = None, inputs: str | None = None,
                   reuse: bool = True, excel_max_rows: int = EXCEL_MAX_ROWS) -> Release:
-    settings = settings or Settings.from_env()
+    settings = settings or Settings.defaults()  # the run passes its own
     out_dir = Path(out_dir)
     releases = out_dir / RELEASES
     releases.mkdir(parents=True, exist_ok=True)

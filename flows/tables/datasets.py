@@ -134,10 +134,10 @@ def build_tables(results: list[ValidatedFile], register: Register, *, context: s
     file) of the previous release; `keys`: file -> validation key (what a report type's
     fingerprint is made of)."""
     reusable, keys = reusable or {}, keys or {}
-    if min_count is None:
+    if min_count is None:  # the run passes its own; a library caller gets the default
         from flows.core.settings import Settings
 
-        min_count = Settings.from_env().min_count
+        min_count = Settings.defaults().min_count
     if codelists is None:
         codelists = read_codelists(register)[0]
     built: dict[str, Built] = {}
