@@ -63,7 +63,9 @@ def assert_latest_whole(out: Path, may_be_missing: bool = False) -> None:
 
 def opendata_run(tmp_path: Path, raw: Path, *options: str) -> subprocess.Popen:
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), "COLUMNS": "300",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "OPENDATA_SPLIT_MB": "1"}
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "OPENDATA_SPLIT_MB": "1",
+           "PREFECT_LOGGING_LEVEL": "INFO"}  # the task lines in_task_phase waits for (an
+    # in-process CLI test may have left WARNING in this process's environment)
     env.pop("PREFECT_API_URL", None)  # Prefect's temporary server
     return subprocess.Popen(
         [OPENDATA, "run", "--raw", str(raw), "--out", str(tmp_path / "published"), "--reports",
