@@ -35,16 +35,22 @@ def load_settings(**given: object) -> Settings:
         raise typer.Exit(2) from None
 
 
+# the folders every command that runs or shows the flow takes
+RawOption = Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")]
+OutOption = Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")]
+ReportsOption = Annotated[Path | None, typer.Option(
+    help="Mapp för interna körrapporter / folder for internal run reports.")]
+StateOption = Annotated[Path | None, typer.Option(
+    help="Mapp för senaste giltiga leveranser / folder for the last valid deliveries.")]
+
+
 @app.command()
 @stop_signals_unwind()  # SIGTERM: Prefect's temporary server and Dask's workers stop at exit
 def run(
-    raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
-    reports: Annotated[Path | None, typer.Option(
-        help="Mapp för interna körrapporter / folder for internal run reports.")] = None,
-    state: Annotated[Path | None, typer.Option(
-        help="Mapp för senaste giltiga leveranser / folder for the last valid deliveries.")
-    ] = None,
+    raw: RawOption = None,
+    out: OutOption = None,
+    reports: ReportsOption = None,
+    state: StateOption = None,
     full: Annotated[bool, typer.Option(
         "--full", help="Gör om allt, även det som inte ändrats / redo everything.")] = False,
     source: Annotated[str | None, typer.Option(
@@ -70,7 +76,9 @@ def run(
     Reads raw/<år>/<förvaltning>/<rapporttyp>.<csv|xlsx|json>, validates every file, publishes
     a release to OUT/latest and prints a summary. Only what changed is redone (--full redoes
     everything). Exit 0 when a release was published or nothing had changed, 1 when nothing
-    could be published (or another run holds the lock), 2 on usage errors.
+    could be published (or another run holds the lock, a folder is full or cannot be written,
+    or the release was published but its state or report could not be kept), 2 on usage
+    errors.
 
     [bold]Exempel / example:[/bold] opendata run --raw raw --out published
 
@@ -411,7 +419,7 @@ def verify(
     release: Annotated[Path | None, typer.Argument(
         help="En release-mapp (standard: OUT/latest) / a release folder (default OUT/latest).")
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    out: OutOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata / JSON.")] = False,
 ) -> None:
     """Kontrollera en publicerad release / check a published release.
@@ -446,8 +454,8 @@ def verify(
 
 @app.command()
 def serve(
-    raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    raw: RawOption = None,
+    out: OutOption = None,
     cron: Annotated[str, typer.Option(help="Schema / schedule (cron).")] = "0 2 * * *",
     timezone: Annotated[str, typer.Option(help="Tidszon / time zone.")] = "Europe/Stockholm",
     host: Annotated[str, typer.Option(help="Prefect-serverns adress / server host.")] = "127.0.0.1",
@@ -576,7 +584,7 @@ def kolada(
 
 @app.command()
 def browse(
-    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
+    out: OutOption = None,
     host: Annotated[str, typer.Option(help="Adress / host.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8001,
 ) -> None:
@@ -607,13 +615,10 @@ def browse(
 
 @app.command("settings")
 def show_settings(
-    raw: Annotated[Path | None, typer.Option(help="Mapp med rapporter / folder of reports.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Mapp för publicering / output folder.")] = None,
-    reports: Annotated[Path | None, typer.Option(
-        help="Mapp för interna körrapporter / folder for internal run reports.")] = None,
-    state: Annotated[Path | None, typer.Option(
-        help="Mapp för senaste giltiga leveranser / folder for the last valid deliveries.")
-    ] = None,
+    raw: RawOption = None,
+    out: OutOption = None,
+    reports: ReportsOption = None,
+    state: StateOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Maskinläsbar utdata / JSON.")] = False,
 ) -> None:
     """Visa inställningarna och var de kommer ifrån / show the settings and their sources.
