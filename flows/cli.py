@@ -42,6 +42,13 @@ ReportsOption = Annotated[Path | None, typer.Option(
     help="Mapp för interna körrapporter / folder for internal run reports.")]
 StateOption = Annotated[Path | None, typer.Option(
     help="Mapp för senaste giltiga leveranser / folder for the last valid deliveries.")]
+# who is told how a run went (run and serve); checked by Settings like OPENDATA_NOTIFY_*
+NotifyOption = Annotated[str | None, typer.Option(
+    help="Webhook som får varje körnings utfall som JSON / a webhook told how each run went "
+         "(OPENDATA_NOTIFY_URL).")]
+NotifyOnOption = Annotated[str | None, typer.Option(
+    help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
+         "eller always.")]
 
 
 @app.command()
@@ -64,12 +71,8 @@ def run(
     dask_address: Annotated[str | None, typer.Option(
         help="Befintligt Dask-kluster, t.ex. tcp://schemalaggare:8786 / an existing Dask "
              "cluster (default: a LocalCluster).")] = None,
-    notify: Annotated[str | None, typer.Option(
-        help="Webhook som får körningens utfall som JSON / a webhook told how the run went "
-             "(OPENDATA_NOTIFY_URL).")] = None,
-    notify_on: Annotated[str | None, typer.Option(
-        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
-             "eller always.")] = None,
+    notify: NotifyOption = None,
+    notify_on: NotifyOnOption = None,
 ) -> None:
     """Kör publiceringsflödet en gång / run the publish flow once.
 
@@ -84,11 +87,11 @@ def run(
 
     [bold]Exempel / example:[/bold] opendata run --task-runner dask --dask-address tcp://h:8786
     """
-    settings = load_settings(raw_dir=raw, out_dir=out, reports_dir=reports, state_dir=state)
+    settings = load_settings(raw_dir=raw, out_dir=out, reports_dir=reports, state_dir=state,
+                             notify_url=notify, notify_on=notify_on)
     if task_runner not in ("threads", "dask"):
         errors.print("[red]--task-runner är threads eller dask / is threads or dask.[/red]")
         raise typer.Exit(2)
-    _check_notify_on(notify_on)
     source = source or settings.source
     if source:
         settings.raw_dir.mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,7 @@ def run(
             settings.raw_dir, settings.schemas_dir, settings).inputs)
         if previous:
             print_unchanged(previous, settings.out_dir)
-            _tell_unchanged(settings, previous, notify, notify_on)
+            _tell_unchanged(settings, previous)
             return
     _check_folders(settings)
     say, log = _divert_to_run_log(settings.reports_dir)
@@ -204,12 +207,9 @@ def _stop(say: Console, log: Path | None, what: str, why: str | None) -> None:
     raise typer.Exit(1)
 
 
-def _tell_unchanged(settings: Settings, previous: str, notify: str | None,
-                    notify_on: str | None) -> None:
+def _tell_unchanged(settings: Settings, previous: str) -> None:
     """Nothing changed, so no flow ran and no hook: told here when the webhook wants every run
     (--notify-on always), as a served run would be."""
-    given = {"notify_url": notify, "notify_on": notify_on}  # checked by _check_notify_on
-    settings = settings.model_copy(update={k: v for k, v in given.items() if v})
     if not settings.notify_url or settings.notify_on != "always":
         return
     import datetime as dt
@@ -223,13 +223,6 @@ def _tell_unchanged(settings: Settings, previous: str, notify: str | None,
                          finished=dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     tell(summary, failed=False, message=None, reports_dir=settings.reports_dir,
          settings=settings, logger=logging.getLogger("opendata.notify"))
-
-
-def _check_notify_on(notify_on: str | None) -> None:
-    if notify_on not in (None, "failure", "problems", "always"):
-        errors.print("[red]--notify-on är failure, problems eller always / is failure, problems "
-                     "or always.[/red]")
-        raise typer.Exit(2)
 
 
 def _watch_temporary_server(status, say: Console, log: Path | None, out_dir: Path):
@@ -462,12 +455,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Prefect-serverns port / server port.")] = 4200,
     name: Annotated[str, typer.Option(help="Deploymentens namn / deployment name.")] =
         "nattlig-publicering",
-    notify: Annotated[str | None, typer.Option(
-        help="Webhook som får varje körnings utfall som JSON / a webhook told how each run "
-             "went (OPENDATA_NOTIFY_URL).")] = None,
-    notify_on: Annotated[str | None, typer.Option(
-        help="När webhooken meddelas / when the webhook is told: failure, problems (standard) "
-             "eller always.")] = None,
+    notify: NotifyOption = None,
+    notify_on: NotifyOnOption = None,
 ) -> None:
     """Schemalagd publicering på en Prefect-server / scheduled publishing on a Prefect server.
 
@@ -480,8 +469,7 @@ def serve(
 
     [bold]Exempel / example:[/bold] opendata serve --cron "0 2 * * *"
     """
-    settings = load_settings(raw_dir=raw, out_dir=out)
-    _check_notify_on(notify_on)
+    settings = load_settings(raw_dir=raw, out_dir=out, notify_url=notify, notify_on=notify_on)
     if notify:  # the runs get it from the environment: a URL's token stays out of the Prefect UI
         os.environ["OPENDATA_NOTIFY_URL"] = notify
     configure_prefect_environment()
@@ -500,7 +488,7 @@ def serve(
                           "state_dir": str(settings.state_dir.resolve()),
                           "schemas_dir": str(settings.schemas_dir.resolve()),
                           "keep_releases": settings.keep_releases, "wait_for_lock": 600.0,
-                          "notify_on": notify_on or settings.notify_on}
+                          "notify_on": settings.notify_on}
             # Prefect's runner stops by itself on SIGTERM and Ctrl-C, and stops its flow runs
             publish_open_data.serve(name=name, schedules=[Cron(cron, timezone=timezone)],
                                     parameters=parameters)

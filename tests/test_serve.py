@@ -69,8 +69,9 @@ def test_the_deployment_runs_and_sigterm_stops_serve_its_run_and_its_server(tmp_
         assert state.is_completed(), state
         assert (tmp_path / "published" / "latest" / "datapackage.json").is_file()
 
-        state = wait_for_run(client, client.create_flow_run_from_deployment(deployment.id),
-                             until="running")
+        # full: a run with nothing changed may end between two looks and never be seen running
+        state = wait_for_run(client, client.create_flow_run_from_deployment(
+            deployment.id, parameters={"full": True}), until="running")
         assert state.is_running(), state
         family = psutil.Process(process.pid).children(recursive=True)
         commands = [" ".join(p.cmdline()) for p in family]
