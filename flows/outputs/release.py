@@ -29,6 +29,7 @@ from flows.checks.fastcheck import validate_csv
 from flows.core.diskfault import DiskFault, check_space, explain, kind
 from flows.core.fingerprint import file_hash
 from flows.core.memory import give_back
+from flows.core.messages import say
 from flows.core.register import Register
 from flows.core.settings import Settings
 from flows.core.values import json_document
@@ -181,11 +182,9 @@ def held_as_they_can(built: Built, notes: list[str]):
                                 ).as_py() or 0
         yield batch
     if infinite:
-        notes.append(f"{built.id}: {infinite} oändliga tal skrivs som null i JSON / infinite "
-                     "numbers are null in JSON")
+        notes.append(f"{built.id}: {say('release.infinite-as-null', count=infinite)}")
     if early:
-        notes.append(f"{built.id}: {early} datum före 1900 skrivs som text i XLSX / dates "
-                     "before 1900 are text in XLSX")
+        notes.append(f"{built.id}: {say('release.early-dates-as-text', count=early)}")
 
 
 def resource(register: Register, built: Built, files: list[Written]) -> dict[str, Any]:
@@ -207,11 +206,9 @@ def resource(register: Register, built: Built, files: list[Written]) -> dict[str
         "schema": register.published_descriptor(built.id),
     }
     if not any(f.format == "xlsx" for f in files):
-        described["xlsx"] = {"available": False, "rows": built.rows, "reason": {
-            "sv": f"Datasetet har {built.rows} rader, fler än ett Excel-blad rymmer; Excel-CSV "
-                  "finns i delar med högst 1 048 575 rader var.",
-            "en": f"The dataset has {built.rows} rows, more than one Excel sheet holds; the "
-                  "Excel CSV comes in parts of at most 1,048,575 rows each."}}
+        reason = say("release.too-many-rows-for-xlsx", rows=built.rows)
+        described["xlsx"] = {"available": False, "rows": built.rows,
+                             "reason": {"sv": reason.sv, "en": reason.en}}
     described["rows"] = built.rows
     described["fingerprint"] = built.fingerprint  # sha256 of what the dataset was made from
     return described
@@ -353,12 +350,24 @@ def write_checksums(stage: Staging) -> None:
     (stage.folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# Writing a release is these steps, in order, over one Staging: adding an output is adding a
+# step (a function `step(stage) -> None` that writes into stage.folder, with stage.write for
+# bytes it holds). The data is checked before anything is built on it.
 STEPS: list[Callable[[Staging], None]] = [
-    choose_reused, check_room, write_datasets, write_package, write_changes, check_data,  # the data,
-    write_portal, write_dcat]  # checked before anything is built on it
+    choose_reused,  # first: the steps beside need to know which datasets are the previous ones
+    check_room,
+    write_datasets,
+    write_package,
+    write_changes,
+    check_data,
+    write_portal,
+    # steps that read the written portal (a search index over its pages) go here
+    write_dcat,
+]
 # beside the steps, on a thread of its own: SQLite's bulk ingest runs without the GIL, so on
 # two cores the database costs little more than the files
 BESIDE: list[Callable[[Staging], None]] = [write_api]
+# once every file but these is written
 LAST: list[Callable[[Staging], None]] = [reconcile_api, write_checksums]
 
 
