@@ -38,6 +38,7 @@ from flows.outputs.database import restore_tables, write_database, write_metadat
 from flows.outputs.dcat import build_dcat, serialize
 from flows.outputs.portal import build_portal
 from flows.outputs.verify import latest_damage, remember_seen
+from flows.outputs.workbook_metadata import metadata_rows
 from flows.outputs.writers import EXCEL_FIRST_DAY, EXCEL_MAX_ROWS, Written, write_dataset
 from flows.tables.datasets import Built
 
@@ -135,7 +136,9 @@ def write_datasets(stage: Staging) -> None:
             try:
                 files = write_dataset(held_as_they_can(built, stage.notes), stage.folder,
                                       dataset_id, built.rows, schema=built.schema,
-                                      excel_max_rows=stage.excel_max_rows)
+                                      excel_max_rows=stage.excel_max_rows,
+                                      metadata=metadata_rows(stage.register, dataset_id,
+                                                             stage.version))
             except Exception as error:  # this dataset only (a full disk is not): the others go on
                 if kind(error):
                     raise
