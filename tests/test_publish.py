@@ -283,3 +283,29 @@ def test_every_workbook_describes_every_field_its_license_source_and_release(tmp
     assert kept.stat().st_ino == (first.path / "sdg_mal" / "sdg_mal.xlsx").stat().st_ino
     assert metadata_of(kept)[1]["Skriven i release / Written in release"] == (first.version,) * 2
 
+
+def test_the_whole_release_is_one_reproducible_zip_that_verifies(tmp_path, register):
+    import shutil
+    import zipfile
+
+    from flows.core.fingerprint import file_hash
+    from flows.outputs.release_zip import write_release_zip
+    from flows.outputs.verify import latest_damage, read_sums, verify_release
+
+    release = write_release(build_tables([], register), register, tmp_path)
+    bundle_path = release.path / "hela-releasen.zip"
+    files = sorted(p.relative_to(release.path).as_posix() for p in release.path.rglob("*")
+                   if p.is_file())
+    with zipfile.ZipFile(bundle_path) as bundle:
+        assert bundle.testzip() is None
+        assert bundle.namelist() == [n for n in files if n not in ("hela-releasen.zip", "SHA256SUMS")]
+        for name in bundle.namelist():
+            assert bundle.read(name) == (release.path / name).read_bytes(), name
+        assert {i.date_time for i in bundle.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+    sums = read_sums(release.path)
+    assert sums["hela-releasen.zip"] == file_hash(bundle_path)
+    assert verify_release(release.path) == [] and latest_damage(tmp_path) == []
+    copy = tmp_path / "copy"
+    shutil.copytree(release.path, copy)
+    (copy / "hela-releasen.zip").unlink()
+    assert write_release_zip(copy).read_bytes() == bundle_path.read_bytes()

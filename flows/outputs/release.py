@@ -1,7 +1,7 @@
 """A release: every dataset in every format with a Data Package, its changes, checked with
-Frictionless's verdicts, then the portal, the database and the DCAT catalogue - written into a
-staging folder by a list of steps, then made `published/latest` in one atomic step. A failed
-publish leaves latest as it was.
+Frictionless's verdicts, then the portal, the database, the DCAT catalogue and the whole
+release as one zip - written into a staging folder by a list of steps, then made
+`published/latest` in one atomic step. A failed publish leaves latest as it was.
 
 Datasets are written batch by batch from their built rows (memory does not grow with them);
 a dataset whose inputs did not change since the previous release keeps that release's files
@@ -37,6 +37,8 @@ from flows.outputs.changes import changelog_markdown, release_changes
 from flows.outputs.database import restore_tables, write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
 from flows.outputs.portal import build_portal
+from flows.outputs.release_zip import NAME as ZIP_NAME
+from flows.outputs.release_zip import write_release_zip
 from flows.outputs.verify import latest_damage, remember_seen
 from flows.outputs.workbook_metadata import metadata_rows
 from flows.outputs.writers import EXCEL_FIRST_DAY, EXCEL_MAX_ROWS, Written, write_dataset
@@ -116,14 +118,20 @@ def check_room(stage: Staging) -> None:
 
 
 def needed_bytes(previous: Path | None, linked: set[str]) -> int | None:
-    """The previous release's bytes outside the linked datasets' folders, and a tenth more."""
+    """The previous release's bytes outside the linked datasets' folders, and a tenth more.
+    Its zip holds a copy of every file, linked or not; a previous release without one is
+    counted again in full for the zip this release adds."""
     if previous is None:
         return None
-    total = 0
+    total = outside = 0
     for path in previous.rglob("*"):
-        if path.is_file() and path.relative_to(previous).parts[0] not in linked:
-            total += path.stat().st_size
-    return total + total // 10
+        if path.is_file():
+            size = path.stat().st_size
+            total += size
+            outside += size if path.relative_to(previous).parts[0] not in linked else 0
+    if not (previous / ZIP_NAME).is_file():
+        outside += total
+    return outside + outside // 10
 
 
 def write_datasets(stage: Staging) -> None:
@@ -342,6 +350,11 @@ def write_dcat(stage: Staging) -> None:
         stage.write(name, data)
 
 
+def write_zip(stage: Staging) -> None:
+    """hela-releasen.zip: every file written so far (all but SHA256SUMS, which lists it)."""
+    write_release_zip(stage.folder)
+
+
 def write_checksums(stage: Staging) -> None:
     """SHA256SUMS in the format `sha256sum -c` reads: every file of the release but itself
     (the data files' hashes were taken while writing them)."""
@@ -371,7 +384,7 @@ STEPS: list[Callable[[Staging], None]] = [
 # two cores the database costs little more than the files
 BESIDE: list[Callable[[Staging], None]] = [write_api]
 # once every file but these is written
-LAST: list[Callable[[Staging], None]] = [reconcile_api, write_checksums]
+LAST: list[Callable[[Staging], None]] = [reconcile_api, write_zip, write_checksums]
 
 
 # --- the release ---------------------------------------------------------------------------
