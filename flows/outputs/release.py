@@ -36,6 +36,7 @@ from flows.core.values import json_document
 from flows.outputs.changes import changelog_markdown, release_changes
 from flows.outputs.database import restore_tables, write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
+from flows.outputs.package import resource
 from flows.outputs.portal import build_portal
 from flows.outputs.release_zip import NAME as ZIP_NAME
 from flows.outputs.release_zip import write_release_zip
@@ -196,41 +197,6 @@ def held_as_they_can(built: Built, notes: list[str]):
         notes.append(f"{built.id}: {say('release.infinite-as-null', count=infinite)}")
     if early:
         notes.append(f"{built.id}: {say('release.early-dates-as-text', count=early)}")
-
-
-def resource(register: Register, built: Built, files: list[Written]) -> dict[str, Any]:
-    spec = register.datasets[built.id]
-    [data] = [f for f in files if f.format == "csv"]
-    described = {
-        "name": built.id,
-        "title": spec.title.sv,
-        "description": spec.description.sv,
-        "en": {"title": spec.title.en, "description": spec.description.en},
-        "kind": spec.kind,
-        "path": data.path,
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "bytes": data.bytes,
-        "hash": data.hash,
-        "alternates": [_alternate(f) for f in files if f.format != "csv"],
-        "schema": register.published_descriptor(built.id),
-    }
-    if not any(f.format == "xlsx" for f in files):
-        reason = say("release.too-many-rows-for-xlsx", rows=built.rows)
-        described["xlsx"] = {"available": False, "rows": built.rows,
-                             "reason": {"sv": reason.sv, "en": reason.en}}
-    described["rows"] = built.rows
-    described["fingerprint"] = built.fingerprint  # sha256 of what the dataset was made from
-    return described
-
-
-def _alternate(item: Written) -> dict[str, Any]:
-    found = {"path": item.path, "format": item.format, "mediatype": item.mediatype,
-             "bytes": item.bytes, "hash": item.hash}
-    if item.parts:
-        found |= {"part": item.part, "parts": item.parts, "rows": item.rows}
-    return found
 
 
 def _linkable(stage: Staging, dataset_id: str) -> bool:
