@@ -12,14 +12,18 @@ from flows.outputs.writers import Written
 from flows.tables.datasets import Built
 
 
+def named(name: str, spec: Any) -> dict[str, Any]:
+    """The name, the Swedish title and description, and the English ones under "en": how the
+    package and each resource begin."""
+    return {"name": name, "title": spec.title.sv, "description": spec.description.sv,
+            "en": {"title": spec.title.en, "description": spec.description.en}}
+
+
 def resource(register: Register, built: Built, files: list[Written]) -> dict[str, Any]:
     spec = register.datasets[built.id]
     [data] = [f for f in files if f.format == "csv"]
     described = {
-        "name": built.id,
-        "title": spec.title.sv,
-        "description": spec.description.sv,
-        "en": {"title": spec.title.en, "description": spec.description.en},
+        **named(built.id, spec),
         "kind": spec.kind,
         "path": data.path,
         "format": "csv",

@@ -36,7 +36,7 @@ from flows.core.values import json_document
 from flows.outputs.changes import changelog_markdown, release_changes
 from flows.outputs.database import restore_tables, write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
-from flows.outputs.package import resource
+from flows.outputs.package import named, resource
 from flows.outputs.portal import build_portal
 from flows.outputs.release_zip import NAME as ZIP_NAME
 from flows.outputs.release_zip import write_release_zip
@@ -228,10 +228,7 @@ def _linked(stage: Staging, dataset_id: str) -> list[Written]:
 def write_package(stage: Staging) -> None:
     spec = stage.register.package
     descriptor = {
-        "name": spec.name,
-        "title": spec.title.sv,
-        "description": spec.description.sv,
-        "en": {"title": spec.title.en, "description": spec.description.en},
+        **named(spec.name, spec),
         "version": stage.version,
         "created": stage.created,
         "illustrative": spec.illustrative,
