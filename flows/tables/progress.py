@@ -76,11 +76,11 @@ def score_status(mean: float, all_achieved: bool) -> str:
 
 def measure(years: list[int], values: list[Any], desired: str, target: float,
             target_year: int | None = None) -> dict[str, Any]:
-    """Open SDG's progress measure of one series (years ascending, missing values skipped)
+    """Open SDG's progress measure of one series (in any year order, missing values skipped)
     against a target: status, base and latest year and value, CAGR, required CAGR, ratio, score."""
     target_year = TARGET_YEAR if target_year is None or pd.isna(target_year) else int(target_year)
-    points = [(int(y), float(v)) for y, v in zip(years, values, strict=True)
-              if v is not None and not pd.isna(v) and int(y) >= BASE_YEAR]
+    points = sorted((int(y), float(v)) for y, v in zip(years, values, strict=True)
+                    if v is not None and not pd.isna(v) and int(y) >= BASE_YEAR)
     row: dict[str, Any] = {"status": TOO_FEW, "basar": None, "basvarde": None, "senaste_ar": None,
                            "senaste_varde": None, "malar": target_year, "cagr": None,
                            "cagr_kravd": None, "kvot": None, "poang": None}
