@@ -31,6 +31,7 @@ from flows.checks.verdict import ValidatedFile
 from flows.core.register import Register
 from flows.tables.agenda2030 import key_figure_trends, links, overview
 from flows.tables.codelists import DTYPES, conform, read_codelists
+from flows.tables.comparison import compare
 from flows.tables.derived import activity_status, budget_deviation, fossil_free_share
 
 BATCH_ROWS = 65_536
@@ -47,6 +48,8 @@ DERIVED = {
                                                       r.package.municipality),
     "agenda2030_oversikt": lambda f, r: overview(f["agenda2030_koppling"], f["sdg_mal"],
                                                  f["aktiviteter"], f["nyckeltal_trend"]),
+    "nyckeltal_jamforelse": lambda f, r: compare(f["kolada_varden"], f["kolada_jamforelsegrupper"],
+                                                 f["nyckeltal_definitioner"], r.package.municipality),
 }
 
 
