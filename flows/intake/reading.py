@@ -497,8 +497,9 @@ def _excel_cell(value: Any) -> Any:
 
 # --- JSON ---------------------------------------------------------------------------------
 def read_json(data: bytes) -> Reading:
-    """A list of records, {"data"|"values": [records]}, or Kolada's data response:
-    {"values": [{"kpi", "municipality", "period", "values": [{"gender", "value"}]}]}."""
+    """A list of records, {"data"|"values": [records]}, Kolada's data response:
+    {"values": [{"kpi", "municipality", "period", "values": [{"gender", "value"}]}]}, or its
+    municipality groups: {"values": [{"id", "title", "members": [{"id", "title"}]}]}."""
     text, encoding = decode(data)
     try:
         document = json.loads(text)
@@ -517,6 +518,11 @@ def read_json(data: bytes) -> Reading:
                      "period": r.get("period"), "gender": v.get("gender"),
                      "value": v.get("value")}
                     for r in document for v in r["values"] if isinstance(v, dict)]
+    elif document and all(isinstance(r.get("members"), list) for r in document):
+        # Kolada's municipality groups: one row per group and member
+        document = [{"group_id": r.get("id"), "group_title": r.get("title"),
+                     "member_id": m.get("id"), "member_title": m.get("title")}
+                    for r in document for m in r["members"] if isinstance(m, dict)]
     header: list[str] = []
     for record in document:
         header.extend(key for key in record if key not in header)
