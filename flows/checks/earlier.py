@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 from flows.checks.delivery import check_reading
 from flows.checks.verdict import KEY, ROW, SUFFIX, ValidatedFile, read_rows, write_rows
 from flows.core.fingerprint import file_hash
+from flows.core.messages import say
 from flows.core.register import Register
 from flows.core.statefiles import (
     Damaged,
@@ -117,10 +118,9 @@ def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile], regis
         into = None if work is None else Path(work) / "kept" / f"{result.file}{SUFFIX}"
         reading, pieces = _as_delivery(table, register, result.report_type)
         again = check_reading(raw, reading, register, into=into, pieces=pieces)
-        note = f"Tidigare leverans (release {release}): "
-        note_en = f"Earlier delivery (release {release}): "
-        problems = [p.model_copy(update={"message_sv": note + p.message_sv,
-                                         "message_en": note_en + p.message_en})
+        note = say("checks.earlier.note", release=release)
+        problems = [p.model_copy(update={"message_sv": note.sv + p.message_sv,
+                                         "message_en": note.en + p.message_en})
                     for p in again.problems]
         kept.append(result.copy_with(
             rows_kept=again.rows_published, kept=again.accepted, kept_from=release,
@@ -141,11 +141,8 @@ def _earlier(state_dir: Path, name: str, damaged: list[str] | None
         return _read_earlier(stored, note)
     except Damaged as damage:
         if damaged is not None:
-            damaged.append(damage.warning(
-                f"den tidigare leveransen av {name} publiceras inte, så filen väntar på en giltig "
-                "leverans, som sparas på nytt. Lämna en giltig fil",
-                f"the earlier delivery of {name} is not published, so the file waits for a valid "
-                "delivery, which is stored anew. Deliver a valid file"))
+            said = say("checks.earlier.damaged", name=name)
+            damaged.append(damage.warning(said.sv, said.en))
         discard(stored, note)
         return None
 
