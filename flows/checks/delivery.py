@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from frictionless import Dialect, Resource, Schema, errors
+from frictionless import Resource, Schema, errors
 
 from flows.checks.excel import excel_errors, excel_problem
 from flows.checks.explain import describe
@@ -26,7 +26,7 @@ from flows.checks.fastcheck.fields import FieldCheck
 from flows.checks.fastcheck.keycheck import Keys
 from flows.checks.fastcheck.keys import canonical_type, cells_of, row_keys
 from flows.checks.fastcheck.result import Found, cell_errors, flat_error, from_frictionless
-from flows.checks.fastcheck.schemas import row_schema
+from flows.checks.fastcheck.schemas import header_first, row_schema
 from flows.checks.fastcheck.validator import Findings, _inspect
 from flows.checks.header import map_header
 from flows.checks.privacy import personal_in
@@ -52,13 +52,6 @@ from flows.intake.reading import MAX_CELL, Piece, Reading, Span, read_delivery, 
 
 __all__ = ["ROW", "ValidatedFile", "check_file", "check_reading", "rejected_file", "stored_rows",
            "header_first", "codelist_resource", "left_in_motion"]
-
-
-def header_first() -> Dialect:
-    """The header is row 1, stated (a new dialect for each resource: a resource fills its
-    dialect in with what it detects). Without saying so, Frictionless guesses the header row
-    from the rows' widths and can take a short first data row for it."""
-    return Dialect(header_rows=[1])
 
 
 def codelist_resource(register: Register, name: str, rows: list[list[str]] | None = None

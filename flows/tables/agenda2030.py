@@ -14,6 +14,8 @@ import pandas as pd
 
 from flows.checks.sdg import parse_targets
 from flows.core.problems import Problem, problem
+from flows.core.vocabulary import status_columns
+from flows.tables.derived import municipality_totals
 
 OWN_RATIONALE = "Angiven av förvaltningen i aktivitetsrapporten."
 
@@ -92,8 +94,8 @@ def key_figure_trends(nyckeltal: pd.DataFrame, definitions: pd.DataFrame, munici
                       ) -> pd.DataFrame:
     """nyckeltal_trend: per key figure the two latest years with a value (the municipality,
     gender T) and whether the change goes the desired way."""
-    values = nyckeltal[(nyckeltal["kommun_id"] == municipality) & (nyckeltal["kon"] == "T")
-                       & nyckeltal["varde"].notna()]
+    values = municipality_totals(nyckeltal, municipality)
+    values = values[values["varde"].notna()]
     by_figure = series_by_figure(values)
     rows = []
     for definition in definitions.itertuples(index=False):
@@ -133,8 +135,7 @@ def direction(change: float, desired: str) -> str:
     return "förbättras" if better else "försämras"
 
 
-STATUS_COLUMNS = {"planerad": "aktiviteter_planerad", "pågående": "aktiviteter_pagaende",
-                  "genomförd": "aktiviteter_genomford", "avbruten": "aktiviteter_avbruten"}
+STATUS_COLUMNS = status_columns("aktiviteter")
 TREND_COLUMNS = {"förbättras": "nyckeltal_forbattras", "försämras": "nyckeltal_forsamras",
                  "oförändrad": "nyckeltal_oforandrade", "saknas": "nyckeltal_utan_trend"}
 
