@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flows.checks.delivery import check_reading
+from flows.checks.store import damaged_state
 from flows.checks.verdict import KEY, ROW, SUFFIX, ValidatedFile, read_rows, write_rows
 from flows.core.fingerprint import file_hash
 from flows.core.messages import say
@@ -62,7 +63,7 @@ def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str,
             except Damaged as damage:
                 _warn(damaged, damage)
         elif present(note) and not stored:
-            _warn(damaged, Damaged(note, "oläslig eller avskuren", "unreadable or cut off"))
+            _warn(damaged, damaged_state(note, "cut-off"))
         first = stored.get("release", release) if same else release
         for damage in make_folder(target.parent, Path(state_dir)):
             _warn(damaged, damage)
@@ -152,7 +153,7 @@ def _read_earlier(stored: Path, note: Path) -> tuple[pa.Table, str]:
     from before the sha256 was kept: rows that read), the rows' own columns there."""
     found = _note(note)
     if not isinstance(found.get("release"), str):
-        raise Damaged(note, "oläslig, avskuren eller saknas", "unreadable, cut off or missing")
+        raise damaged_state(note, "cut-off-or-missing")
     if "sha256" in found:
         check_digest(stored, found["sha256"])
     else:
@@ -160,7 +161,7 @@ def _read_earlier(stored: Path, note: Path) -> tuple[pa.Table, str]:
     try:
         table = read_rows(stored)
     except (OSError, pa.ArrowException):
-        raise Damaged(stored, "oläslig eller avskuren", "unreadable or cut off") from None
+        raise damaged_state(stored, "cut-off") from None
     if ROW not in table.column_names:
         raise Damaged(stored, "inte sparade rader", "not stored rows")
     return table, found["release"]
