@@ -3,9 +3,10 @@ script, no network). Each chart carries its own text alternative."""
 
 from __future__ import annotations
 
+from flows.core.vocabulary import ACTIVITY_STATUSES
+
 # colours with at least 4.5:1 contrast against white text or the white page
-STATUS_COLOURS = {"planerad": "#5b6770", "pågående": "#0b5cab", "genomförd": "#1e7b34",
-                  "avbruten": "#b3261e"}
+STATUS_COLOURS = dict(zip(ACTIVITY_STATUSES, ("#5b6770", "#0b5cab", "#1e7b34", "#b3261e"), strict=True))
 
 
 def status_bar(counts: dict[str, int], labels: dict[str, str], width: int = 320) -> dict:
