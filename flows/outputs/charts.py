@@ -3,21 +3,24 @@ script, no network). Each chart carries its own text alternative."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # colours with at least 4.5:1 contrast against white text or the white page
 STATUS_COLOURS = {"planerad": "#5b6770", "pågående": "#0b5cab", "genomförd": "#1e7b34",
                   "avbruten": "#b3261e"}
 
 
-def status_bar(counts: dict[str, int], labels: dict[str, str], width: int = 320) -> dict:
+def status_bar(counts: dict[str, int], label: Callable[[str], str], width: int = 320) -> dict:
+    """A stacked bar of activities by status; ``label`` names a status in the page's language."""
     total = sum(counts.values())
     x, segments = 0.0, []
     for status, count in counts.items():
         share = width * count / total if total else 0
         if count:
             segments.append({"x": round(x, 1), "width": round(share, 1), "count": count,
-                             "colour": STATUS_COLOURS[status], "label": labels[status]})
+                             "colour": STATUS_COLOURS[status], "label": label(status)})
         x += share
-    summary = ", ".join(f"{labels[s]} {c}" for s, c in counts.items()) or "–"
+    summary = ", ".join(f"{label(s)} {c}" for s, c in counts.items()) or "–"
     return {"width": width, "height": 24, "segments": segments, "text": summary}
 
 
