@@ -3,6 +3,7 @@ fonts). Same numbers as the HTML report: both are drawn from the same report dat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -62,15 +63,17 @@ def wrapped(pdf: FPDF, text: str) -> list[str]:
     return lines
 
 
-def follow_up_pdf(report: dict[str, Any], lang: str = "sv") -> bytes:
-    """The report as a PDF in ``lang``; the programme's own words stay Swedish."""
+def follow_up_pdf(report: dict[str, Any], lang: str = "sv",
+                  sdg_names: Mapping[int, str] | None = None) -> bytes:
+    """The report as a PDF in ``lang``; the programme's own words stay Swedish (marked so in
+    English). ``sdg_names``: the Agenda 2030 goals' names in ``lang`` (else the report's)."""
     pdf = new_document(report, lang)
     write_summary(pdf, report, lang)
     for perspective in report["perspektiv"]:
         write_perspective(pdf, perspective, lang)
     write_economy(pdf, report["ekonomi"], lang)
     write_fleet(pdf, report["fordon"], lang)
-    write_agenda(pdf, report["agenda2030"], lang)
+    write_agenda(pdf, report["agenda2030"], lang, sdg_names or {})
     return bytes(pdf.output())
 
 
@@ -152,10 +155,11 @@ def write_fleet(pdf: FPDF, fleet: list[dict[str, Any]], lang: str) -> None:
                        _number(row["andel_fossilfria_procent"])])
 
 
-def write_agenda(pdf: FPDF, agenda: dict[str, Any], lang: str) -> None:
+def write_agenda(pdf: FPDF, agenda: dict[str, Any], lang: str, names: Mapping[int, str]) -> None:
     heading(pdf, t("portal.agenda", lang))
     write(pdf, 5, t("portal.pdf-touches", lang, goals=agenda["mal_berorda"],
                     targets=agenda["delmal_berorda"]))
     for goal in agenda["mal"]:
-        write(pdf, 5, f"{goal['sdg_mal']}. {goal['namn']}: {goal['antal_kopplingar']} "
+        name = names.get(goal["sdg_mal"], goal["namn"])
+        write(pdf, 5, f"{goal['sdg_mal']}. {name}: {goal['antal_kopplingar']} "
               f"{t('portal.links', lang)}")

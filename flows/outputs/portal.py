@@ -21,6 +21,7 @@ from flows.core.register import Register
 from flows.core.values import json_document, json_value
 from flows.outputs import charts
 from flows.outputs.follow_up_pdf import follow_up_pdf
+from flows.outputs.reporting_status import reporting_status
 from flows.tables.agenda2030 import latest_activities, series_by_figure
 from flows.tables.datasets import Built
 from flows.tables.derived import STATUSES
@@ -87,6 +88,9 @@ class View:
     datasets: list[dict[str, Any]] = field(default_factory=list)
     agenda: dict[str, Any] = field(default_factory=dict)
     goals: list[dict[str, Any]] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+    sdg_names: dict[str, dict[int, str]] = field(default_factory=dict)
+    diagrams: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def build_view(tables: Frames, register: Register, resources: list[dict[str, Any]],
@@ -99,11 +103,54 @@ def build_view(tables: Frames, register: Register, resources: list[dict[str, Any
                 reports=reports)
     activities = tables["aktiviteter"]
     latest_year = int(activities["rapportar"].max()) if len(activities) else None
+    values = municipality_values(tables, municipality)
     view.home = home_view(tables, latest_year)
     view.resources, view.datasets = dataset_views(tables.datasets, register, resources, changes)
     view.agenda = agenda_view(tables)
-    view.goals = goal_views(tables, figure_views(tables, municipality, env))
+    view.goals = goal_views(tables, figure_views(tables, values, env))
+    view.status = reporting_status(tables, values)
+    sdg = tables["sdg_mal"]
+    view.sdg_names = {lang: dict(zip(sdg["sdg_mal"].astype(int), sdg[column], strict=True))
+                      for lang, column in (("sv", "namn"), ("en", "namn_en"))}
+    view.diagrams = diagrams(view, env)
     return view
+
+
+def municipality_values(tables: Frames, municipality: Any) -> pd.DataFrame:
+    """The publishing municipality's key-figure values, all genders together (kon T)."""
+    values = tables["nyckeltal"]
+    return values[(values["kommun_id"] == municipality) & (values["kon"] == "T")]
+
+
+def diagrams(view: View, env: Environment) -> dict[str, dict[str, Any]]:
+    """Every chart's files, by chart id: its data as CSV (one for both languages) and its
+    image as a standalone SVG document, one per language where the image holds words."""
+    module = env.get_template("charts.html").module
+    drawn: dict[str, dict[str, Any]] = {}
+
+    def add(chart_id: str, charted: dict[str, Any], draw) -> None:
+        if charted["sv"] is None:
+            return
+        svg = both(lambda lang: svg_document(draw(charted[lang], chart_id, True)))
+        drawn[chart_id] = {"csv": charts.chart_csv(charted["sv"]),
+                           "svg": svg if svg["sv"] != svg["en"] else {"sv": svg["sv"]}}
+
+    add("budget", view.home["budget_chart"], module.bars_svg)
+    add("fleet", view.home["fleet_chart"], module.bars_svg)
+    for goal in view.home["goals"]:
+        add(goal["chart_id"], goal["bar"], module.status_svg)
+    for goal in view.goals:
+        for year in goal["yearly"]:
+            add(year["chart_id"], year["bar"], module.status_svg)
+        for figure in goal["figures"]:
+            add(figure["id"], {"sv": figure["chart"], "en": figure["chart"]}, module.line_svg)
+    return drawn
+
+
+def svg_document(markup: str) -> str:
+    """An inline SVG drawing as a file of its own."""
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(
+        line for line in str(markup).strip().splitlines() if line.strip()) + "\n"
 
 
 def status_bars(counts: dict[str, int]) -> dict[str, dict]:
@@ -119,7 +166,8 @@ def home_view(tables: Frames, latest_year: int | None) -> dict[str, Any]:
         latest = status_table[(status_table["mal_id"] == goal.mal_id)
                               & (status_table["rapportar"] == latest_year)]
         counts = {s: int(latest.iloc[0][c]) if len(latest) else 0 for s, c in STATUSES.items()}
-        goals.append({"goal": goal, "counts": counts, "bar": status_bars(counts)})
+        goals.append({"goal": goal, "counts": counts, "bar": status_bars(counts),
+                      "chart_id": f"status-{goal.mal_id}-{latest_year}"})
     fleet = {int(r.ar): json_value(r.andel_fossilfria_procent)
              for r in tables["fossilfri_andel_fordon"].itertuples(index=False)}
     budget = tables["budgetavvikelse"].groupby("ar")["avvikelse_tkr"].sum(min_count=1)
@@ -176,12 +224,10 @@ def agenda_view(tables: Frames) -> dict[str, Any]:
     return {"tiles": tiles, "targets": target_labels(tables)}
 
 
-def figure_views(tables: Frames, municipality: Any, env: Environment
+def figure_views(tables: Frames, values: pd.DataFrame, env: Environment
                  ) -> dict[str, list[dict[str, Any]]]:
     """Each goal's key figures with their charts (the same in both languages): one pass over
     the values, not one filter per key figure."""
-    values = tables["nyckeltal"]
-    values = values[(values["kommun_id"] == municipality) & (values["kon"] == "T")]
     series = series_by_figure(values)
     trend = tables["nyckeltal_trend"].set_index("nyckeltal_id")
     line = env.get_template("charts.html").module.line
@@ -189,9 +235,10 @@ def figure_views(tables: Frames, municipality: Any, env: Environment
     for kpi in tables["nyckeltal_definitioner"].itertuples(index=False):
         years, found = series.get(kpi.nyckeltal_id, ([], []))
         points = {int(y): json_value(v) for y, v in zip(years, found, strict=True)}
-        chart = charts.line_chart(points, kpi.namn, kpi.enhet)
+        chart = charts.line_chart(charts.Series("varde", kpi.namn, points), kpi.namn, kpi.enhet)
+        chart_id = f"kpi-{kpi.nyckeltal_id}"
         charted.setdefault(kpi.mal_id, []).append({
-            "kpi": kpi, "chart": chart, "svg": line(chart, f"kpi-{kpi.nyckeltal_id}"),
+            "kpi": kpi, "chart": chart, "svg": line(chart, chart_id), "id": chart_id,
             "trend": trend.loc[kpi.nyckeltal_id, "trend"]
             if kpi.nyckeltal_id in trend.index else "saknas"})
     return charted
@@ -213,7 +260,8 @@ def goal_views(tables: Frames, figures: dict[str, list[dict[str, Any]]]) -> list
             "goal": goal,
             "activities": latest_activities(activities[activities["mal_id"] == goal.mal_id]),
             "yearly": [{"year": int(r.rapportar), "bar": status_bars(
-                {s: int(getattr(r, c)) for s, c in STATUSES.items()})}
+                {s: int(getattr(r, c)) for s, c in STATUSES.items()}),
+                "chart_id": f"status-{goal.mal_id}-{int(r.rapportar)}"}
                 for r in yearly.itertuples(index=False)],
             "figures": figures.get(goal.mal_id, []),
             "goal_targets": [(code, labels[code]) for code in codes]})
@@ -228,7 +276,7 @@ class Site:
         self.written: list[str] = []
 
     def page(self, template: str, path: str, lang: str, **context: Any) -> None:
-        actual = path if lang == "sv" else f"en/{path}"
+        actual = localised(path, lang)
         root = "../" * actual.count("/")
         other = "en" if lang == "sv" else "sv"
         html = self.env.get_template(template).render(
@@ -248,6 +296,7 @@ def render_language(site: Site, view: View, lang: str) -> None:
     for dataset in view.datasets:
         site.page("dataset.html", f"datasets/{dataset['name']}.html", lang, **dataset)
     site.page("agenda2030.html", "agenda2030.html", lang, **view.agenda)
+    site.page("rapporteringsstatus.html", "rapporteringsstatus.html", lang, status=view.status)
     for goal in view.goals:
         site.page("goal.html", f"mal/{goal['goal'].mal_id}.html", lang, **goal)
     for name, report in view.reports.items():
@@ -255,12 +304,31 @@ def render_language(site: Site, view: View, lang: str) -> None:
                   name=name)
 
 
-def write_reports(folder: Path, reports: dict[str, dict[str, Any]]) -> None:
-    """Each follow-up report's numbers as JSON and the report as PDF."""
-    (folder / "rapport").mkdir(exist_ok=True)
-    for name, report in reports.items():
+def write_reports(folder: Path, view: View) -> None:
+    """Each follow-up report's numbers as JSON, and the report as PDF in Swedish (rapport/)
+    and in English (en/rapport/)."""
+    for lang in LANGUAGES:
+        (folder / localised("rapport", lang)).mkdir(parents=True, exist_ok=True)
+    for name, report in view.reports.items():
         (folder / "rapport" / f"uppfoljning-{name}.json").write_bytes(json_document(report))
-        (folder / "rapport" / f"uppfoljning-{name}.pdf").write_bytes(follow_up_pdf(report))
+        for lang in LANGUAGES:
+            (folder / localised(f"rapport/uppfoljning-{name}.pdf", lang)).write_bytes(
+                follow_up_pdf(report, lang, view.sdg_names[lang]))
+
+
+def write_diagrams(folder: Path, drawn: dict[str, dict[str, Any]]) -> None:
+    """diagram/<id>.csv and diagram/<id>.svg; en/diagram/<id>.svg where the image has words."""
+    for lang in LANGUAGES:
+        (folder / localised("diagram", lang)).mkdir(parents=True, exist_ok=True)
+    for chart_id, files in drawn.items():
+        (folder / "diagram" / f"{chart_id}.csv").write_bytes(files["csv"])
+        for lang, svg in files["svg"].items():
+            (folder / localised(f"diagram/{chart_id}.svg", lang)).write_text(svg, encoding="utf-8")
+
+
+def localised(path: str, lang: str) -> str:
+    """Where a file in ``lang`` goes: Swedish at the root, English under en/."""
+    return path if lang == "sv" else f"en/{path}"
 
 
 def write_assets(folder: Path, env: Environment) -> None:
@@ -277,7 +345,8 @@ def build_portal(folder: Path, datasets: dict[str, Built], register: Register,
     env = environment()
     view = build_view(Frames(datasets), register, resources, changes, version, created,
                       periods, env)
-    write_reports(folder, view.reports)
+    write_reports(folder, view)
+    write_diagrams(folder, view.diagrams)
     site = Site(folder, env, view.common)
     for lang in LANGUAGES:
         render_language(site, view, lang)
