@@ -65,10 +65,7 @@ def line_chart(series: Series | list[Series], title: str, unit: str, target: Tar
         found + ([target.value] if target else []))
     if high == low:
         low, high = low - 1, high + 1
-    legend = [(s.label, *LINE_STYLES[i % len(LINE_STYLES)]) for i, s in enumerate(lines)
-              ] + ([(target.label, *TARGET_STYLE)] if target else [])
-    if len(legend) < 2:
-        legend = []
+    legend = legend_of(lines, target)
     left, right, top, bottom = 48, 12, 12, 28
     plot_bottom = height - bottom
     years = sorted({y for values in valued for y, _ in values})
@@ -95,6 +92,13 @@ def line_chart(series: Series | list[Series], title: str, unit: str, target: Tar
             "legend": [{"label": label, "colour": colour, "dash": dash, "y": height + 16 * i + 4}
                        for i, (label, colour, dash) in enumerate(legend)],
             "title": title, "text": line_text(title, unit, lines, valued, target)}
+
+
+def legend_of(lines: list[Series], target: Target | None) -> list[tuple[str, str, str]]:
+    """(label, colour, dash) for each line and the target; none for a lone line."""
+    legend = [(s.label, *LINE_STYLES[i % len(LINE_STYLES)]) for i, s in enumerate(lines)
+              ] + ([(target.label, *TARGET_STYLE)] if target else [])
+    return legend if len(legend) > 1 else []
 
 
 def line_text(title: str, unit: str, lines: list[Series], valued: list[list[tuple[int, float]]],

@@ -31,6 +31,15 @@ def latest_year(activities: pd.DataFrame, values: pd.DataFrame) -> int | None:
     return int(max(years)) if years else None
 
 
+def names_of(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, str]]:
+    """What a missing activity, key figure or target is called (as published, in Swedish)."""
+    latest = latest_activities(tables["aktiviteter"])
+    definitions, targets = tables["nyckeltal_definitioner"], tables["sdg_delmal"]
+    return {"aktivitet": dict(zip(latest["aktivitet_id"], latest["titel"], strict=True)),
+            "nyckeltal": dict(zip(definitions["nyckeltal_id"], definitions["namn"], strict=True)),
+            "delmal": dict(zip(targets["delmal_id"], targets["etikett"], strict=True))}
+
+
 def reporting_status(tables: Mapping[str, pd.DataFrame], values: pd.DataFrame) -> dict[str, Any]:
     """The reporting status from the published tables; ``values`` are the municipality's
     key-figure totals (gender T)."""
@@ -42,12 +51,7 @@ def reporting_status(tables: Mapping[str, pd.DataFrame], values: pd.DataFrame) -
     linked_data = (links["objekttyp"].eq("aktivitet") & links["objekt_id"].isin(reported)) | (
         links["objekttyp"].eq("nyckeltal") & links["objekt_id"].isin(valued))
     with_data = set(links.loc[linked_data, "delmal_id"])
-    latest = latest_activities(activities)
-    names = {"aktivitet": dict(zip(latest["aktivitet_id"], latest["titel"], strict=True)),
-             "nyckeltal": dict(zip(definitions["nyckeltal_id"], definitions["namn"],
-                                   strict=True)),
-             "delmal": dict(zip(tables["sdg_delmal"]["delmal_id"],
-                                tables["sdg_delmal"]["etikett"], strict=True))}
+    names = names_of(tables)
 
     def row(targets, key_figures, activity_ids) -> dict[str, Any]:
         return {"targets": coverage(targets, with_data, names["delmal"], target_sort_key),
