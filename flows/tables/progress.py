@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from flows.tables.agenda2030 import series_by_figure, target_sort_key
+from flows.tables.derived import municipality_totals
 
 BASE_YEAR = 2015  # Open SDG's default base year (the year Agenda 2030 was adopted)
 TARGET_YEAR = 2030  # Open SDG's default target year, used when a target has no year
@@ -114,9 +115,8 @@ def key_figure_progress(nyckeltal: pd.DataFrame, definitions: pd.DataFrame, tren
     """nyckeltal_framsteg: per key figure its progress status; with a target by Open SDG's
     method (metod=mal), without one the direction of its latest change from nyckeltal_trend
     (metod=riktning)."""
-    # the municipality's own totals (inline until derived.municipality_totals exists)
-    values = nyckeltal[(nyckeltal["kommun_id"] == municipality) & (nyckeltal["kon"] == "T")
-                       & nyckeltal["varde"].notna()]
+    values = municipality_totals(nyckeltal, municipality)
+    values = values[values["varde"].notna()]
     by_figure = series_by_figure(values)
     trend = {row.nyckeltal_id: row for row in trends.itertuples(index=False)}
     rows = []
