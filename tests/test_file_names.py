@@ -12,6 +12,8 @@ from flows.intake.discover import discover
 
 from conftest import RAW, publish_raw
 
+pytestmark = pytest.mark.slow  # whole releases
+
 CSV = "aktivitet_id,forvaltning_id,ar\n"
 
 

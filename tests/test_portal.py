@@ -16,6 +16,8 @@ import pytest
 
 from conftest import RAW, publish_raw
 
+pytestmark = pytest.mark.slow  # a whole release and its portal
+
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 
 
@@ -71,6 +73,7 @@ def pages(release) -> list[str]:
                   for p in release.path.rglob("*.html"))
 
 
+@pytest.mark.browser
 def test_every_page_renders_without_console_errors_or_dead_links(release, server, browser):
     from selenium.webdriver.common.by import By
 
@@ -93,6 +96,7 @@ def test_every_page_renders_without_console_errors_or_dead_links(release, server
     assert dead == []
 
 
+@pytest.mark.browser
 def test_pages_are_accessible(release, server, browser):
     from selenium.webdriver.common.by import By
 
@@ -111,6 +115,7 @@ def test_pages_are_accessible(release, server, browser):
             assert link.get_attribute("href"), page  # focusable with the keyboard
 
 
+@pytest.mark.browser
 def test_text_from_data_is_escaped(release, server, browser):
     from selenium.webdriver.common.by import By
 
@@ -146,6 +151,7 @@ def test_agenda_tiles_have_readable_contrast(release):
         assert (light + 0.05) / (dark + 0.05) >= 3.0, background  # large bold text
 
 
+@pytest.mark.browser
 def test_screenshots_are_saved_for_review(release, server, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for page, name in (("index.html", "start"), ("datasets/aktiviteter.html", "dataset"),

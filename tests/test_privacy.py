@@ -18,6 +18,8 @@ from flows.tables.datasets import build_tables
 
 from conftest import RAW, validated, written
 
+pytestmark = pytest.mark.slow  # whole releases in every format
+
 SEEDED = {
     "personnummer": "811218-9876",
     "personnummer (12 siffror)": "198112189876",

@@ -13,6 +13,8 @@ from flows.tables.datasets import build_tables
 
 from conftest import written
 
+pytestmark = pytest.mark.slow  # whole releases, and a publish killed midway
+
 
 def test_csv_is_rfc4180_with_iso_dates_and_point_decimals(tmp_path):
     table = pd.DataFrame({

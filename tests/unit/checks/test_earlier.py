@@ -3,6 +3,8 @@ named with the release they came from, and they keep their keys against other fi
 
 import shutil
 
+import pytest
+
 from flows.checks.earlier import keep_earlier_deliveries, save_accepted
 from flows.checks.keys import merge_duplicates
 from flows.outputs.release import write_release
@@ -25,6 +27,7 @@ def test_a_redelivery_with_every_row_rejected_keeps_the_earlier_rows(tmp_path, r
     assert personal.kept_from == "R1"
 
 
+@pytest.mark.slow  # writes a whole release
 def test_kept_rows_hold_their_keys_against_other_files(tmp_path, register):
     raw = tmp_path / "raw"
     shutil.copytree(RAW, raw)
