@@ -125,6 +125,13 @@ def prefect_harness():
         yield
 
 
+@pytest.fixture(scope="session")
+def shipped_release(tmp_path_factory, register):
+    """One release of the shipped raw/, published once for the whole run (it costs seconds):
+    for tests that only read it. A test that changes a release publishes its own."""
+    return publish_raw(RAW, tmp_path_factory.mktemp("shipped") / "out", register)
+
+
 @pytest.fixture
 def raw_copy(tmp_path: Path) -> Path:
     """A writable copy of the shipped raw/ reports."""
