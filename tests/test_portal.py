@@ -16,6 +16,8 @@ import pytest
 
 from conftest import RAW, publish_raw
 
+pytestmark = pytest.mark.slow  # a whole release and its portal
+
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 # linked from the portal, written by another step of the release (the whole release as a zip,
 # #15): until that step is merged the link may point nowhere
@@ -74,6 +76,7 @@ def pages(release) -> list[str]:
                   for p in release.path.rglob("*.html"))
 
 
+@pytest.mark.browser
 def test_every_page_renders_without_console_errors_or_dead_links(release, server, browser):
     from selenium.webdriver.common.by import By
 
@@ -96,6 +99,7 @@ def test_every_page_renders_without_console_errors_or_dead_links(release, server
     assert dead == []
 
 
+@pytest.mark.browser
 def test_pages_are_accessible(release, server, browser):
     from selenium.webdriver.common.by import By
 
@@ -114,6 +118,7 @@ def test_pages_are_accessible(release, server, browser):
             assert link.get_attribute("href"), page  # focusable with the keyboard
 
 
+@pytest.mark.browser
 def test_text_from_data_is_escaped(release, server, browser):
     from selenium.webdriver.common.by import By
 
@@ -149,6 +154,7 @@ def test_agenda_tiles_have_readable_contrast(release):
         assert (light + 0.05) / (dark + 0.05) >= 3.0, background  # large bold text
 
 
+@pytest.mark.browser
 def test_screenshots_are_saved_for_review(release, server, browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for page, name in (("index.html", "start"), ("datasets/aktiviteter.html", "dataset"),
