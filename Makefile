@@ -13,7 +13,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test bench bench-flow serve lint lock clean setup browser
+.PHONY: run test test-quick bench bench-flow serve lint lock clean setup browser
 
 setup: $(STAMP)
 
@@ -36,6 +36,10 @@ serve: $(STAMP)
 ## Run the whole test suite (installs Chromium for the portal tests where it can).
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+## The quick loop while developing (under a minute): the tests that are not e2e, browser or slow.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -m "not e2e and not browser and not slow"
 
 ## Debian's chromium and chromium-driver for the portal tests in a real browser.
 browser:

@@ -99,7 +99,7 @@ def run(
         errors.print(f"[red]Mappen {settings.raw_dir} finns inte / the folder does not exist.[/red]"
                      " Ange --raw MAPP / give --raw DIR.")
         raise typer.Exit(2)
-    if not full and not source:  # nothing changed: say so without starting Prefect
+    if not full and not source and not settings.kolada_api:  # nothing changed: say so
         from flows.inputs import run_inputs, unchanged_since
 
         previous = unchanged_since(settings.out_dir, run_inputs(
@@ -547,7 +547,7 @@ def kolada(
     municipality: Annotated[list[str] | None, typer.Option(help="Kommunkod.")] = None,
     years: Annotated[str, typer.Option(help="År, t.ex. 2019-2022 / years.")] = "2019-2022",
     api: Annotated[str, typer.Option(help="Koladas API / the API's base URL.")] =
-        "https://api.kolada.se/v2",
+        "https://api.kolada.se/v3",
 ) -> None:
     """Hämta nyckeltal från Kolada / fetch key figures from Kolada's API.
 

@@ -13,6 +13,7 @@ from flows.core.fingerprint import context_hash, file_hash, inputs_hash
 from flows.core.register import load_register
 from flows.core.settings import Settings
 from flows.intake.discover import Discovery, RawFile, discover
+from flows.intake.kolada_source import kolada_inputs
 from flows.intake.motion import GONE, stamp
 from flows.outputs.release import current_release, read_package
 from flows.outputs.verify import latest_damage
@@ -23,19 +24,22 @@ class RunInputs(BaseModel):
     digests: dict[str, str]  # file -> sha256 of its bytes
     context: str  # the schemas and the code
     inputs: str  # all of it and the output settings
+    notes: list[str] = []  # what the operator is told about the inputs (where Kolada's came from)
 
 
 def run_inputs(raw_dir: Path, schemas_dir: Path, settings: Settings) -> RunInputs:
     """The files found and the fingerprint, from the same `settings` the run's steps use:
     what is hashed is what is used."""
-    found = discover(Path(raw_dir), load_register(Path(schemas_dir)), settings.max_file_bytes)
+    register = load_register(Path(schemas_dir))
+    found = discover(Path(raw_dir), register, settings.max_file_bytes)
+    found, notes = kolada_inputs(found, register, settings.kolada_api, settings.state_dir)
     context = context_hash(schemas_dir)
     digests = {f.name: _hashed(f) for f in found.files}  # each file read once here
     inputs = inputs_hash(digests, context, {
         "base_url": settings.base_url, "contact": settings.contact_email,
         "periods": settings.report_periods, "min_count": settings.min_count,
         "rejected": [p.file for p in found.rejected]})
-    return RunInputs(found=found, digests=digests, context=context, inputs=inputs)
+    return RunInputs(found=found, digests=digests, context=context, inputs=inputs, notes=notes)
 
 
 def _hashed(raw: RawFile) -> str:

@@ -199,6 +199,8 @@ def gather_inputs(settings: Settings) -> RunInputs:
     """The files delivered and the fingerprint of everything the run is made of."""
     given = run_inputs(settings.raw_dir, settings.schemas_dir, settings)
     progress.report("discovered", str(len(given.found.files)))
+    for note in given.notes:  # where Kolada's values came from
+        get_run_logger().info(note)
     return given
 
 

@@ -10,6 +10,8 @@ import socket
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="opendata-prefect-")
@@ -85,6 +87,30 @@ def publish_raw(raw: Path, out: Path, register):
     return write_release(build_tables(validated(raw, register), register), register, out)
 
 
+@contextmanager
+def kept_environment() -> Iterator[None]:
+    """os.environ as it was on entry, again on exit: variables set, changed or removed inside
+    are put back (os.environ, so that child processes see it too)."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        for name in [n for n in os.environ if n not in saved]:
+            del os.environ[name]
+        for name, value in saved.items():
+            if os.environ.get(name) != value:
+                os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def restored_environment() -> Iterator[None]:
+    """Each test ends with the environment it started with, so that an OPENDATA_* or PREFECT_*
+    variable one test sets cannot change the next. Session fixtures (the Prefect harness) are
+    set up before it, so what they set stays for the session."""
+    with kept_environment():
+        yield
+
+
 @pytest.fixture(scope="session")
 def register():
     return load_register()
@@ -97,6 +123,13 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@pytest.fixture(scope="session")
+def shipped_release(tmp_path_factory, register):
+    """One release of the shipped raw/, published once for the whole run (it costs seconds):
+    for tests that only read it. A test that changes a release publishes its own."""
+    return publish_raw(RAW, tmp_path_factory.mktemp("shipped") / "out", register)
 
 
 @pytest.fixture
@@ -129,6 +162,16 @@ def pytest_configure(config):
     from leakcheck import watch
 
     watch(config, _PREFECT_HOME)
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    """Besides the marks in the test files: every property test (hypothesis) is slow and every
+    test on the Prefect harness is e2e, so that a new one cannot slip into make test-quick."""
+    for item in items:
+        if getattr(getattr(item, "obj", None), "is_hypothesis_test", False):
+            item.add_marker(pytest.mark.slow)
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.e2e)
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001

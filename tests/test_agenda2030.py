@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from flows.checks.sdg import explain_target, parse_targets, targets_by_goal
+from flows.core.problems import message
 from flows.tables.agenda2030 import check_mapping, key_figure_trends, links, overview
 from flows.tables.codelists import read_codelists, to_frame
 
@@ -29,8 +30,8 @@ def test_target_codes_are_split_on_semicolon_comma_or_space():
     ("elva", "'elva' är ingen delmålskod", "is not a target code"),
 ])
 def test_invalid_target_codes_are_explained_with_the_nearest_valid_ones(goals, code, sv, en):
-    explained_sv, explained_en = explain_target(code, goals)
-    assert sv in explained_sv and en in explained_en
+    explained = message(*explain_target(code, goals))
+    assert sv in explained.sv and en in explained.en
 
 
 def test_valid_target_codes_pass(goals):

@@ -14,6 +14,8 @@ from flows.tables.datasets import build_tables
 
 from conftest import SHARED
 
+pytestmark = pytest.mark.slow  # whole releases
+
 SHAPES = SHARED / "reference" / "dcat-ap-shacl"
 MANDATORY = ["semiceu-dcat-ap-3.0.1/html__shacl__shapes.ttl",
              "semiceu-dcat-ap-3.0.1/html__shacl__range.ttl",

@@ -61,3 +61,13 @@ def test_a_file_outside_the_layout_can_still_be_self_checked(register, tmp_path)
     found = classify(Path("x/min-fil.csv"), "min-fil.csv", register, strict_layout=False,
                      report_type="fordon", department="social", year=2020)
     assert (found.report_type, found.year, found.department) == ("fordon", 2020, "social")
+
+
+def test_a_dangling_link_or_a_loop_is_a_problem_not_a_crash(tmp_path, register):
+    folder = tmp_path / "raw" / "2020" / "social"
+    folder.mkdir(parents=True)
+    (folder / "fordon.csv").symlink_to(folder / "does-not-exist.csv")
+    (folder / "loop.csv").symlink_to(folder / "loop.csv")
+    found = discover(tmp_path / "raw", register)
+    assert sorted((p.file, p.type) for p in found.rejected) == [
+        ("2020/social/fordon.csv", "unsafe-path"), ("2020/social/loop.csv", "unsafe-path")]

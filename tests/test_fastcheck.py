@@ -165,7 +165,8 @@ REVIEW_CASES = {  # files a review found giving another verdict than Frictionles
 }
 
 
-@pytest.mark.parametrize("batch_bytes", [1 << 23, 4096, 8])
+@pytest.mark.parametrize("batch_bytes", [1 << 23, 4096,
+                                         pytest.param(8, marks=pytest.mark.slow)])  # 8 bytes a piece
 @pytest.mark.parametrize("name", sorted(REVIEW_CASES))
 def test_review_cases_get_frictionless_verdict(tmp_path, name, batch_bytes):
     text, descriptor = REVIEW_CASES[name]

@@ -29,6 +29,8 @@ from flows.tables.datasets import build_tables
 
 from conftest import OPENDATA, RAW, publish_raw, validated
 
+pytestmark = pytest.mark.slow  # crashes, kills and disk faults on a real tmpfs
+
 
 # --- helpers ---------------------------------------------------------------------------------
 def _mount(folder: Path, size: str, *options: str) -> None:

@@ -27,6 +27,8 @@ from conftest import OPENDATA, RAW, validated
 from corpus import CASES, Case
 from strictness import NotStrict, check_file, check_release, rfc4180, strict_json
 
+pytestmark = pytest.mark.slow  # hostile input fuzzed, whole releases
+
 HOSTILE_TYPES = {"control-character", "bidi-control", "invisible-character", "not-finite",
                  "excel-error"}
 HOSTILE = [c for c in CASES if {t for _, _, t in c.problems} & HOSTILE_TYPES]

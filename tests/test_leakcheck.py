@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 import psutil
+import pytest
+
+pytestmark = pytest.mark.slow  # inner test runs that leave processes to kill
 
 LEAKY = '''
 import json, subprocess, sys

@@ -26,7 +26,7 @@ from conftest import OPENDATA, free_port
 from strictness import check_release
 from test_spans import national
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # locks, kills and real servers
 
 
 def with_large_delivery(raw: Path) -> Path:

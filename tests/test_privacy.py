@@ -18,6 +18,8 @@ from flows.tables.datasets import build_tables
 
 from conftest import RAW, validated, written
 
+pytestmark = pytest.mark.slow  # whole releases in every format
+
 SEEDED = {
     "personnummer": "811218-9876",
     "personnummer (12 siffror)": "198112189876",
@@ -209,3 +211,16 @@ def test_fields_marked_never_published_are_read_but_never_published(tmp_path):
     for file in release.path.rglob("*"):
         if file.is_file() and file.suffix in (".json", ".html", ".csv", ".md", ".rdf"):
             assert "Anna Andersson" not in file.read_text(encoding="utf-8", errors="replace")
+
+
+def test_personal_data_in_a_required_field_rejects_the_row_not_the_release(tmp_path, register):
+    raw = tmp_path / "raw"
+    shutil.copytree(RAW, raw)
+    target = raw / "2021" / "social" / "ekonomi.csv"
+    target.write_text(target.read_text(encoding="utf-8").replace(
+        "Hemtjänst", "Hemtjänst (chef: anna.svensson@aneby.se)", 1), encoding="utf-8")
+    results = validated(raw, register)
+    [economy] = [r for r in results if r.file == "2021/social/ekonomi.csv"]
+    assert "personal-data" in {p.type for p in economy.problems}
+    release = write_release(build_tables(results, register), register, tmp_path / "out")
+    assert "anna.svensson" not in (release.path / "ekonomi" / "ekonomi.csv").read_text("utf-8")

@@ -17,6 +17,8 @@ from flows.processes import start_server, stop_server, stop_signals_unwind
 
 from conftest import OPENDATA, free_port, port_is_free, wait_for_port
 
+pytestmark = pytest.mark.slow  # servers started, signalled and killed
+
 
 def pid_of_line(process: subprocess.Popen) -> int:
     return int(process.stdout.readline())

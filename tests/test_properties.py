@@ -4,12 +4,15 @@ read is either published or rejected with a located problem - never lost, never 
 import io
 import json
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from flows.checks.delivery import check_file
 from flows.intake.discover import RawFile
+
+pytestmark = pytest.mark.slow  # property tests
 
 FIELDS = ["aktivitet_id", "rapportar", "mal_id", "titel", "forvaltning_id", "status",
           "kostnad_tkr"]

@@ -13,6 +13,8 @@ from flows.tables.datasets import build_tables
 
 from conftest import written
 
+pytestmark = pytest.mark.slow  # whole releases, and a publish killed midway
+
 
 def test_csv_is_rfc4180_with_iso_dates_and_point_decimals(tmp_path):
     table = pd.DataFrame({
@@ -309,3 +311,16 @@ def test_the_whole_release_is_one_reproducible_zip_that_verifies(tmp_path, regis
     shutil.copytree(release.path, copy)
     (copy / "hela-releasen.zip").unlink()
     assert write_release_zip(copy).read_bytes() == bundle_path.read_bytes()
+
+
+def test_a_full_release_writes_every_file_anew_and_a_later_one_reuses_them(tmp_path, register):
+    from flows.outputs.release import reusable
+
+    first = write_release(build_tables([], register), register, tmp_path)
+    again = build_tables([], register, reusable=reusable(first.path))
+    second = write_release(again, register, tmp_path, reuse=False)
+    reused = write_release(build_tables([], register, reusable=reusable(second.path)),
+                           register, tmp_path)
+    csv_file = "forvaltningar/forvaltningar.csv"
+    assert (first.path / csv_file).stat().st_ino != (second.path / csv_file).stat().st_ino
+    assert (second.path / csv_file).stat().st_ino == (reused.path / csv_file).stat().st_ino

@@ -20,6 +20,8 @@ from flows.tables.datasets import build_tables
 
 from conftest import RAW, validated
 
+pytestmark = pytest.mark.slow  # fuzzed input, whole releases
+
 
 def verify(latest):
     for line in (latest / "SHA256SUMS").read_text("utf-8").splitlines():

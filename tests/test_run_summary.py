@@ -7,7 +7,7 @@ from flows.outputs.run_summary import collapsed
 
 def unmapped(kpi: str):
     return problem("unmapped-key-figure", "schemas/codelists/agenda2030_mappning.csv",
-                   f"{kpi} saknar koppling.", f"{kpi} has no link.", value=kpi,
+                   "problem.unmapped.no-link", {"id": kpi, "kind": "nyckeltal"}, value=kpi,
                    severity="warning")
 
 
@@ -18,11 +18,11 @@ def test_a_repeated_warning_is_one_line_with_a_count_and_examples():
 
 
 def test_a_few_problems_are_each_shown_and_kinds_stay_apart():
-    error = problem("invalid-codelist", "schemas/codelists/malprogram.csv", "Fel.", "Wrong.",
-                    row=3)
+    error = problem("invalid-codelist", "schemas/codelists/malprogram.csv",
+                    "problem.constraint-error.required", {"column": "mal_id", "title": "Mål"}, row=3)
     lines = collapsed([unmapped("N00001"), error, unmapped("N00002")], "r.md")
     assert [severity for severity, _ in lines] == ["warning", "warning", "error"]
-    assert lines[0][1].endswith("N00001 saknar koppling.") and "×" not in lines[0][1]
+    assert "N00001 saknar koppling till Agenda 2030" in lines[0][1] and "×" not in lines[0][1]
 
 
 def test_what_the_release_could_not_do_is_said_and_written_to_the_reports(tmp_path):

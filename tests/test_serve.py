@@ -16,7 +16,7 @@ from flows.processes import stop_server
 
 from conftest import OPENDATA, free_port, port_is_free
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # a real Prefect server
 
 
 @contextmanager

@@ -262,3 +262,12 @@ def test_the_flow_names_a_file_left_out_of_the_pull(tmp_path, monkeypatch, capsy
     said = capsys.readouterr().out
     assert f"Filen {MOVING} ändrades medan den hämtades och är inte med i denna körning" in said
     assert "is left out of this run; it is pulled again next time" in said
+
+
+def test_a_single_file_source_is_refused_and_never_empties_the_mirror(tmp_path):
+    mirror = tmp_path / "mirror"
+    shutil.copytree(RAW, mirror)
+    before = sorted(p for p in mirror.rglob("*") if p.is_file())
+    with pytest.raises(SourceError):
+        pull(f"file://{RAW / '2021' / 'social' / 'personal.csv'}", mirror)
+    assert sorted(p for p in mirror.rglob("*") if p.is_file()) == before

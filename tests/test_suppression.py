@@ -56,3 +56,15 @@ def test_suppression_hides_what_the_reference_hides(rows, min_count):
     expected = reference(values, definitions, min_count)
     assert got.astype(object).where(got.notna(), None).values.tolist() == \
         expected.astype(object).where(expected.notna(), None).values.tolist()
+
+
+def test_suppressed_cells_cannot_be_recovered_from_the_total(register):
+    from flows.tables.codelists import read_codelists, to_frame
+
+    definitions = read_codelists(register)[0]["nyckeltal_definitioner"]
+    values = to_frame([{"nyckeltal_id": "ANB-0004", "kommun_id": "0604", "ar": 2021,
+                        "kon": k, "varde": v} for k, v in (("T", 10), ("K", 7), ("M", 3))],
+                      register.schema("nyckeltal"))
+    result = suppress_small_counts(values, definitions, 5).set_index("kon")
+    assert pd.isna(result.loc["M", "varde"]) and pd.isna(result.loc["K", "varde"])
+    assert result.loc["T", "varde"] == 10

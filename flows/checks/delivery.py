@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from frictionless import Dialect, Resource, Schema, errors
+from frictionless import Resource, Schema, errors
 
 from flows.checks.excel import excel_errors, excel_problem
 from flows.checks.explain import describe
@@ -26,7 +26,7 @@ from flows.checks.fastcheck.fields import FieldCheck
 from flows.checks.fastcheck.keycheck import Keys
 from flows.checks.fastcheck.keys import canonical_type, cells_of, row_keys
 from flows.checks.fastcheck.result import Found, cell_errors, flat_error, from_frictionless
-from flows.checks.fastcheck.schemas import row_schema
+from flows.checks.fastcheck.schemas import header_first, row_schema
 from flows.checks.fastcheck.validator import Findings, _inspect
 from flows.checks.header import map_header
 from flows.checks.privacy import personal_in
@@ -52,13 +52,6 @@ from flows.intake.reading import MAX_CELL, Piece, Reading, Span, read_delivery, 
 
 __all__ = ["ROW", "ValidatedFile", "check_file", "check_reading", "rejected_file", "stored_rows",
            "header_first", "codelist_resource", "left_in_motion"]
-
-
-def header_first() -> Dialect:
-    """The header is row 1, stated (a new dialect for each resource: a resource fills its
-    dialect in with what it detects). Without saying so, Frictionless guesses the header row
-    from the rows' widths and can take a short first data row for it."""
-    return Dialect(header_rows=[1])
 
 
 def codelist_resource(register: Register, name: str, rows: list[list[str]] | None = None
@@ -290,14 +283,8 @@ class FileCheck:
                 line = int(lines[position])
                 value = texts[index][position].as_py()
                 problems.setdefault(line, []).append(problem(
-                    "not-finite", self.raw.name,
-                    f"Värdet '{value}' i kolumnen {name} är inget ändligt tal (oändligt, för "
-                    "stort eller 'inte ett tal') och kan inte publiceras. Skriv ett tal, eller "
-                    "lämna cellen tom om värdet saknas.",
-                    f"The value '{value}' in column {name} is not a finite number (infinite, "
-                    "too large or 'not a number') and cannot be published. Write a number, "
-                    "or leave the cell empty when the value is missing.",
-                    row=line, field=name, value=value))
+                    "not-finite", self.raw.name, "problem.not-finite.value",
+                    {"value": value, "column": name}, row=line, field=name, value=value))
 
     def _note_unnamed(self, piece: Piece) -> dict[int, int]:
         """A column without a label is dropped when empty; with values the file waits."""
@@ -337,11 +324,9 @@ class FileCheck:
                         line, header[index] if index < len(header) else None, cell))
 
     def _cell_too_long(self, line: int, field: str | None, cell: str) -> Problem:
-        return problem(
-            "cell-too-long", self.raw.name,
-            f"Cellen har {len(cell)} tecken; högst {MAX_CELL} tas emot. Korta texten.",
-            f"The cell has {len(cell)} characters; at most {MAX_CELL} are accepted. "
-            "Shorten the text.", row=line, field=field, value=cell[:40])
+        return problem("cell-too-long", self.raw.name, "problem.cell-too-long.length",
+                       {"length": len(cell), "limit": MAX_CELL}, row=line, field=field,
+                       value=cell[:40])
 
     def _errors(self, found: Findings, lines: np.ndarray) -> dict[int, list[Found]]:
         """Frictionless's errors in the piece, by position: blank rows, then cells."""
@@ -443,13 +428,10 @@ class FileCheck:
                 for kind, masked in found:
                     item = problem(
                         "personal-data", self.raw.name,
-                        f"Kolumnen {name} innehåller ett {kind} ({masked}); "
-                        f"{'raden' if whole == 'row' else 'värdet'} publiceras inte. Ta bort "
-                        "personuppgifter ur rapporten.",
-                        f"Column {name} holds a {kind} ({masked}); the "
-                        f"{'row' if whole == 'row' else 'value'} is not published. Remove "
-                        "personal data from the report.", row=line, field=name, value=masked,
-                        severity="error" if whole == "row" else "warning")
+                        "problem.personal-data.row" if whole == "row" else
+                        "problem.personal-data.value",
+                        {"column": name, "kind": kind, "masked": masked}, row=line, field=name,
+                        value=masked, severity="error" if whole == "row" else "warning")
                     if whole == "row":
                         problems.setdefault(line, []).append(item)
                     else:
@@ -525,20 +507,11 @@ class DeliveryCheck:
             self.writer.close()
         file_problems = list(self.file.header_problems)
         for index, first in sorted(self.unnamed.items()):
-            file_problems.append(problem(
-                "blank-label", self.raw.name,
-                f"Kolumn {index + 1} saknar rubrik men har värden (t.ex. rad {first}). Skriv "
-                "kolumnens namn i rubrikraden eller ta bort kolumnen.",
-                f"Column {index + 1} has no header but holds values (e.g. row {first}). "
-                "Write the column's name in the header row or remove the column.",
-                field=str(index + 1)))
+            file_problems.append(problem("blank-label", self.raw.name, "problem.blank-label.values",
+                                         {"column": index + 1, "row": first},
+                                         field=str(index + 1)))
         if not self.rows and not file_problems:
-            file_problems = [problem(
-                "no-rows", self.raw.name,
-                "Filen har en rubrikrad men inga rader. Fyll i raderna och lämna filen igen; "
-                "tills dess publiceras den senaste giltiga leveransen.",
-                "The file has a header row but no rows. Fill in the rows and deliver it again; "
-                "until then the last valid delivery stays published.")]
+            file_problems = [problem("no-rows", self.raw.name, "problem.no-rows.header-only")]
         if file_problems:
             self._discard()
             return _frame(self.raw, self.reading, rows_read=self.rows, problems=file_problems)

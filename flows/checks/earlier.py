@@ -20,8 +20,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from flows.checks.delivery import check_reading
+from flows.checks.store import damaged_state
 from flows.checks.verdict import KEY, ROW, SUFFIX, ValidatedFile, read_rows, write_rows
 from flows.core.fingerprint import file_hash
+from flows.core.messages import say
 from flows.core.register import Register
 from flows.core.statefiles import (
     Damaged,
@@ -61,7 +63,7 @@ def save_accepted(state_dir: Path, results: list[ValidatedFile], release: str,
             except Damaged as damage:
                 _warn(damaged, damage)
         elif present(note) and not stored:
-            _warn(damaged, Damaged(note, "oläslig eller avskuren", "unreadable or cut off"))
+            _warn(damaged, damaged_state(note, "cut-off"))
         first = stored.get("release", release) if same else release
         for damage in make_folder(target.parent, Path(state_dir)):
             _warn(damaged, damage)
@@ -117,10 +119,9 @@ def keep_earlier_deliveries(state_dir: Path, results: list[ValidatedFile], regis
         into = None if work is None else Path(work) / "kept" / f"{result.file}{SUFFIX}"
         reading, pieces = _as_delivery(table, register, result.report_type)
         again = check_reading(raw, reading, register, into=into, pieces=pieces)
-        note = f"Tidigare leverans (release {release}): "
-        note_en = f"Earlier delivery (release {release}): "
-        problems = [p.model_copy(update={"message_sv": note + p.message_sv,
-                                         "message_en": note_en + p.message_en})
+        note = say("checks.earlier.note", release=release)
+        problems = [p.model_copy(update={"message_sv": note.sv + p.message_sv,
+                                         "message_en": note.en + p.message_en})
                     for p in again.problems]
         kept.append(result.copy_with(
             rows_kept=again.rows_published, kept=again.accepted, kept_from=release,
@@ -141,11 +142,8 @@ def _earlier(state_dir: Path, name: str, damaged: list[str] | None
         return _read_earlier(stored, note)
     except Damaged as damage:
         if damaged is not None:
-            damaged.append(damage.warning(
-                f"den tidigare leveransen av {name} publiceras inte, så filen väntar på en giltig "
-                "leverans, som sparas på nytt. Lämna en giltig fil",
-                f"the earlier delivery of {name} is not published, so the file waits for a valid "
-                "delivery, which is stored anew. Deliver a valid file"))
+            said = say("checks.earlier.damaged", name=name)
+            damaged.append(damage.warning(said.sv, said.en))
         discard(stored, note)
         return None
 
@@ -155,7 +153,7 @@ def _read_earlier(stored: Path, note: Path) -> tuple[pa.Table, str]:
     from before the sha256 was kept: rows that read), the rows' own columns there."""
     found = _note(note)
     if not isinstance(found.get("release"), str):
-        raise Damaged(note, "oläslig, avskuren eller saknas", "unreadable, cut off or missing")
+        raise damaged_state(note, "cut-off-or-missing")
     if "sha256" in found:
         check_digest(stored, found["sha256"])
     else:
@@ -163,7 +161,7 @@ def _read_earlier(stored: Path, note: Path) -> tuple[pa.Table, str]:
     try:
         table = read_rows(stored)
     except (OSError, pa.ArrowException):
-        raise Damaged(stored, "oläslig eller avskuren", "unreadable or cut off") from None
+        raise damaged_state(stored, "cut-off") from None
     if ROW not in table.column_names:
         raise Damaged(stored, "inte sparade rader", "not stored rows")
     return table, found["release"]

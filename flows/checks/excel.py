@@ -8,29 +8,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flows.core.messages import say
 from flows.core.problems import Problem, problem
 
-# error value -> (English name, what it means in Swedish, in English)
+# Excel's (English) error value -> the key of what it means (checks.excel.<meaning>)
 ERRORS = {
-    "#DIV/0!": ("#DIV/0!", "division med noll", "division by zero"),
-    "#N/A": ("#N/A", "värdet saknas (en uppslagning hittade inget)",
-             "a value is not available (a lookup found nothing)"),
-    "#VALUE!": ("#VALUE!", "fel sorts värde i formeln", "the wrong kind of value in the formula"),
-    "#REF!": ("#REF!", "formeln pekar på en cell som inte finns längre",
-              "the formula refers to a cell that no longer exists"),
-    "#NAME?": ("#NAME?", "formeln använder ett namn som Excel inte känner igen",
-               "the formula uses a name Excel does not recognise"),
-    "#NUM!": ("#NUM!", "ett ogiltigt tal i formeln", "an invalid number in the formula"),
-    "#NULL!": ("#NULL!", "områden som inte skär varandra", "ranges that do not intersect"),
-    "#SPILL!": ("#SPILL!", "resultatet får inte plats", "the result has no room to spill"),
-    "#CALC!": ("#CALC!", "formeln kunde inte beräknas", "the formula could not be calculated"),
-    "#GETTING_DATA": ("#GETTING_DATA", "data hämtades fortfarande",
-                      "data was still being fetched"),
-    "#FIELD!": ("#FIELD!", "ett fält som inte finns", "a field that does not exist"),
-    "#BLOCKED!": ("#BLOCKED!", "en blockerad funktion", "a blocked feature"),
-    "#CONNECT!": ("#CONNECT!", "en anslutning som misslyckades", "a connection that failed"),
-    "#BUSY!": ("#BUSY!", "beräkningen pågick fortfarande", "the calculation was still running"),
-    "#UNKNOWN!": ("#UNKNOWN!", "en okänd datatyp", "an unknown data type"),
+    "#DIV/0!": "div-0", "#N/A": "n-a", "#VALUE!": "value", "#REF!": "ref", "#NAME?": "name",
+    "#NUM!": "num", "#NULL!": "null", "#SPILL!": "spill", "#CALC!": "calc",
+    "#GETTING_DATA": "getting-data", "#FIELD!": "field", "#BLOCKED!": "blocked",
+    "#CONNECT!": "connect", "#BUSY!": "busy", "#UNKNOWN!": "unknown",
 }
 SWEDISH = {"#DIVISION/0!": "#DIV/0!", "#SAKNAS!": "#N/A", "#VÄRDEFEL!": "#VALUE!",
            "#REFERENS!": "#REF!", "#NAMN?": "#NAME?", "#OGILTIGT!": "#NUM!",
@@ -60,14 +46,8 @@ def excel_errors(column: pa.Array) -> list[tuple[int, str, str]]:
 
 
 def excel_problem(file: str, row: int, field: str, value: str, error: str) -> Problem:
-    name, sv, en = ERRORS[error]
-    local = f" ({value.strip()})" if value.strip().upper() != name else ""
-    return problem(
-        "excel-error", file,
-        f"Cellen i kolumnen {field} innehåller Excels felvärde {name}{local}: {sv}. Formeln som "
-        "skulle räkna fram värdet gick inte att räkna ut. Rätta formeln i Excel (eller lämna "
-        "cellen tom om värdet saknas) och lämna filen igen.",
-        f"The cell in column {field} holds Excel's error value {name}{local}: {en}. The "
-        "formula that should give the value could not be computed. Correct the formula in "
-        "Excel (or leave the cell empty when the value is missing) and deliver the file "
-        "again.", row=row, field=field, value=value)
+    local = f" ({value.strip()})" if value.strip().upper() != error else ""
+    return problem("excel-error", file, "problem.excel-error.value",
+                   {"column": field, "name": error, "local": local,
+                    "meaning": say(f"checks.excel.{ERRORS[error]}")},
+                   row=row, field=field, value=value)

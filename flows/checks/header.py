@@ -24,24 +24,16 @@ def map_header(file: str, header: list[str], schema: Schema) -> tuple[list[str],
         name = by_label.get(normalize_label(label))
         if name is None:
             problems.append(problem(
-                "extra-label", file,
-                f"Kolumnen '{label}' finns inte i rapporttypen. Ta bort den eller byt namn till "
-                f"en av: {', '.join(names)}.",
-                f"The column '{label}' is not part of the report type. Remove it or rename it "
-                f"to one of: {', '.join(names)}.", field=str(label), value=label))
+                "extra-label", file, "problem.extra-label.unknown",
+                {"label": label, "names": ", ".join(names)}, field=str(label), value=label))
         elif name in present:
-            problems.append(problem(
-                "duplicate-label", file,
-                f"Kolumnen {name} finns två gånger. Ta bort den ena.",
-                f"The column {name} appears twice. Remove one of them.", field=name, value=label))
+            problems.append(problem("duplicate-label", file, "problem.duplicate-label.twice",
+                                    {"column": name}, field=name, value=label))
         else:
             present.append(name)
     for field in schema.fields:
         if field.name not in present and field.required:
-            problems.append(problem(
-                "missing-label", file,
-                f"Den obligatoriska kolumnen {field.name} ({field.title}) saknas. Lägg till den "
-                "i rubrikraden.",
-                f"The required column {field.name} is missing. Add it to the header row.",
-                field=field.name))
+            problems.append(problem("missing-label", file, "problem.missing-label.required",
+                                    {"column": field.name, "title": field.title},
+                                    field=field.name))
     return present, problems

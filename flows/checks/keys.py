@@ -94,13 +94,9 @@ def _reject(result: ValidatedFile, rejected: list[tuple[int, str, dict[str, Any]
     problems: list[Problem] = []
     for row, first, values in rejected:
         shown = ", ".join(f"{n}={values[n]}" for n in key)
-        problems.append(problem(
-            "primary-key", result.file,
-            f"Nyckeln ({shown}) finns redan i {first}. Varje rad får bara lämnas av en fil: "
-            "ta bort dubbletten i den ena filen.",
-            f"The key ({shown}) is already delivered in {first}. Each row may come from one "
-            "file only: remove the duplicate from one of them.",
-            row=row, field=",".join(key), value=shown))
+        problems.append(problem("primary-key", result.file, "problem.primary-key.other-file",
+                                {"key": shown, "first": first},
+                                row=row, field=",".join(key), value=shown))
     lines = pa.array(sorted(row for row, _, _ in rejected), pa.int64())
     table = result.accepted_table()
     kept = table.filter(pc.invert(pc.is_in(table[ROW], value_set=lines)))

@@ -47,11 +47,9 @@ def rule_problems(spec: DatasetSpec, raw: RawFile, typed: dict[str, pa.Array],
         if rule.start in typed and rule.end in typed:
             add(pc.less(typed[rule.end], typed[rule.start]),
                 lambda p, line, r=rule: problem(
-                    "date-order", raw.name,
-                    f"{r.end} ({value(r.end, p)}) är före {r.start} ({value(r.start, p)}). "
-                    "Rätta datumen.",
-                    f"{r.end} ({value(r.end, p)}) is before {r.start} ({value(r.start, p)}). "
-                    "Correct the dates.", row=line, field=r.end, value=value(r.end, p)))
+                    "date-order", raw.name, "problem.date-order.dates",
+                    {"end": r.end, "end_value": value(r.end, p), "start": r.start,
+                     "start_value": value(r.start, p)}, row=line, field=r.end, value=value(r.end, p)))
     return found
 
 
@@ -71,20 +69,11 @@ def _targets(raw: RawFile, column: pa.Array, lines: np.ndarray, judged: np.ndarr
 
 
 def department_mismatch(raw: RawFile, line: int, field: str, value: Any) -> Problem:
-    return problem(
-        "department-mismatch", raw.name,
-        f"Raden anger förvaltningen '{value}' men filen ligger i mappen för {raw.department}. "
-        "Rätta värdet eller lämna raden i rätt förvaltnings mapp.",
-        f"The row names department '{value}' but the file is in the folder of "
-        f"{raw.department}. Correct the value or deliver the row in the right folder.",
-        row=line, field=field, value=value)
+    return problem("department-mismatch", raw.name, "problem.department-mismatch.row",
+                   {"value": value, "department": raw.department}, row=line, field=field,
+                   value=value)
 
 
 def year_mismatch(raw: RawFile, line: int, field: str, value: Any) -> Problem:
-    return problem(
-        "year-mismatch", raw.name,
-        f"Raden avser år {value} men filen ligger i mappen för {raw.year}. Rätta året eller "
-        "lämna raden i rätt års mapp.",
-        f"The row refers to {value} but the file is in the folder of {raw.year}. Correct the "
-        "year or deliver the row in the right year's folder.",
-        row=line, field=field, value=value)
+    return problem("year-mismatch", raw.name, "problem.year-mismatch.row",
+                   {"value": value, "year": raw.year}, row=line, field=field, value=value)

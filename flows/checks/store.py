@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flows.checks.verdict import SUFFIX, ValidatedFile
 from flows.core.fingerprint import file_hash
+from flows.core.messages import say
 from flows.core.statefiles import (
     Damaged,
     check_digest,
@@ -55,7 +56,7 @@ class VerdictStore:
             verdict = ValidatedFile.model_validate(stored["verdict"])
             digest = stored["rows_sha256"]
         except (OSError, ValueError, KeyError, TypeError):
-            raise Damaged(note, "oläslig eller avskuren", "unreadable or cut off") from None
+            raise damaged_state(note, "cut-off") from None
         if verdict.accepted is None and not verdict.rows_published:
             return verdict
         check_digest(self.rows(key), digest)
@@ -87,3 +88,9 @@ def fresh_folder(path: Path) -> Path:
     discard(path)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def damaged_state(path: Path, reason: str) -> Damaged:
+    """A damaged state file, with why (checks.damaged.<reason>) in both languages."""
+    said = say(f"checks.damaged.{reason}")
+    return Damaged(path, said.sv, said.en)

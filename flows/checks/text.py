@@ -29,6 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from flows.core.messages import say
 from flows.core.problems import Problem, problem
 
 C0 = {i: name for i, name in enumerate((
@@ -142,36 +143,15 @@ def _buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return offsets, data
 
 
-MEANING = {
-    "control-character": ("ett styrtecken", "a control character"),
-    "bidi-control": ("ett tecken som vänder textens riktning",
-                     "a character that reverses the text's direction"),
-    "invisible-character": ("ett osynligt tecken", "an invisible character"),
-}
-
-
 def describe_finding(found: Finding, file: str, row: int, field: str, value: Any,
                      code: bool) -> Problem:
     names = ", ".join(dict.fromkeys(char_name(c) for c in found.chars))
-    what_sv, what_en = MEANING[found.kind]
     shown = "".join(f"<{char_name(c).split()[0]}>" if ord(c) in HIDDEN else c
                     for c in str(value))
+    said = {"column": field, "what": say(f"checks.character.{found.kind}"), "names": names}
     if found.reject:
-        where_sv = "koden" if code else "texten"
-        where_en = "code" if code else "text"
-        return problem(
-            found.kind, file,
-            f"Kolumnen {field} innehåller {what_sv} ({names}), så {where_sv} ser ut som något "
-            "annat än den är; raden publiceras inte. Ta bort tecknet (skriv om värdet utan att "
-            "klistra in det) och lämna filen igen.",
-            f"Column {field} holds {what_en} ({names}), so the {where_en} reads differently "
-            "from what it is; the row is not published. Remove the character (type the value "
-            "again instead of pasting it) and deliver the file again.",
-            row=row, field=field, value=shown)
-    return problem(
-        found.kind, file,
-        f"Kolumnen {field} innehöll {what_sv} ({names}); det togs bort och texten publiceras "
-        "utan det. Ta bort tecknet i källan så slipper ni varningen.",
-        f"Column {field} held {what_en} ({names}); it was removed and the text is published "
-        "without it. Remove the character at the source to silence this warning.",
-        row=row, field=field, value=shown, severity="warning")
+        where = say("checks.character.in-code" if code else "checks.character.in-text")
+        return problem(found.kind, file, "problem.character.rejected", {**said, "where": where},
+                       row=row, field=field, value=shown)
+    return problem(found.kind, file, "problem.character.removed", said,
+                   row=row, field=field, value=shown, severity="warning")

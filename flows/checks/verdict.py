@@ -132,12 +132,8 @@ def rejected_file(name: str, report_type: str, problems: list[Problem]) -> Valid
 def hold_strict_file(result: ValidatedFile) -> ValidatedFile:
     """A strict report type is published whole or not at all: one bad row holds the file."""
     bad = len(result.rejected_rows)
-    held = problem(
-        "strict-file-rejected", result.file,
-        f"Rapporttypen {result.report_type} publiceras bara hel: {bad} rad(er) har fel, så hela "
-        "filen väntar. Rätta raderna nedan och lämna filen igen.",
-        f"The report type {result.report_type} is published whole or not at all: {bad} row(s) "
-        "have errors, so the whole file waits. Correct the rows below and deliver it again.")
+    held = problem("strict-file-rejected", result.file, "problem.strict-file-rejected.rows",
+                   {"report_type": result.report_type, "count": bad})
     held_file = result.copy_with(rows_published=0, accepted=None,
                                  problems=[held, *result.problems])
     return held_file.with_tables(accepted=None)

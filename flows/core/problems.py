@@ -3,64 +3,43 @@
 Ids are kebab-case and never change meaning. Where Frictionless has a name for the problem
 (``type-error``, ``constraint-error``, ``primary-key``, ``foreign-key``, ``blank-row`` ...) we use
 that name, so our reports line up with Frictionless's own.
+
+Every type's title and every message live in ``catalogue/problem.yaml``; code names a message by
+its key::
+
+    problem("missing-label", file, "problem.missing-label.required",
+            {"column": name, "title": title}, field=name)
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
-# id -> (Swedish title, English title). The README lists these; a test keeps them in sync.
-PROBLEM_TYPES: dict[str, tuple[str, str]] = {
+from flows.core.messages import LANGUAGES, Said, say, t
+
+# The problem types. The README lists these; a test keeps them in sync. Each has its title in
+# the catalogue (problem.<type>.title): see title().
+PROBLEM_TYPES: tuple[str, ...] = (
     # file level
-    "bad-path": ("Filen ligger på fel plats", "File is not in the expected place"),
-    "unsafe-path": ("Länk utanför raw-mappen", "Link outside the raw folder"),
-    "file-too-large": ("Filen är för stor", "File too large"),
-    "file-in-motion": ("Filen ändrades medan den lästes", "File changed while it was read"),
-    "unknown-report-type": ("Okänd rapporttyp", "Unknown report type"),
-    "unknown-department": ("Okänd förvaltning", "Unknown department"),
-    "year-outside-programme": ("År utanför programperioden", "Year outside the programme"),
-    "unsupported-format": ("Filformatet stöds inte", "Unsupported file format"),
-    "unreadable-file": ("Filen kan inte läsas", "File cannot be read"),
-    "empty-file": ("Filen är tom", "File is empty"),
-    "missing-label": ("Kolumn saknas", "Column missing"),
-    "extra-label": ("Okänd kolumn", "Unknown column"),
-    "duplicate-label": ("Kolumnen finns två gånger", "Duplicate column"),
-    "blank-label": ("Kolumn utan rubrik", "Column without a header"),
-    "no-rows": ("Inga rader", "No rows"),
-    "strict-file-rejected": ("Hela filen väntar", "The whole file waits"),
+    "bad-path", "unsafe-path", "file-too-large", "file-in-motion", "unknown-report-type",
+    "unknown-department", "year-outside-programme", "unsupported-format", "unreadable-file",
+    "empty-file", "missing-label", "extra-label", "duplicate-label", "blank-label", "no-rows",
+    "strict-file-rejected",
     # row level (Frictionless's own types)
-    "blank-row": ("Tom rad", "Blank row"),
-    "extra-cell": ("För många celler", "Extra cell"),
-    "missing-cell": ("För få celler", "Missing cell"),
-    "type-error": ("Fel datatyp", "Wrong data type"),
-    "constraint-error": ("Otillåtet värde", "Value not allowed"),
-    "unique-error": ("Värdet förekommer flera gånger", "Duplicate value"),
-    "primary-key": ("Dubblett av nyckel", "Duplicate key"),
-    "foreign-key": ("Okänd kod", "Unknown code"),
+    "blank-row", "extra-cell", "missing-cell", "type-error", "constraint-error", "unique-error",
+    "primary-key", "foreign-key",
     # row level (our domain rules)
-    "department-mismatch": ("Fel förvaltning på raden", "Department does not match folder"),
-    "year-mismatch": ("Fel år på raden", "Year does not match folder"),
-    "date-order": ("Datum i fel ordning", "Dates in the wrong order"),
-    "merged-cells": ("Sammanslagna celler", "Merged cells"),
-    "cell-too-long": ("För lång cell", "Cell too long"),
-    "formula-without-value": ("Formel utan värde", "Formula without a value"),
-    "unknown-sdg-target": ("Okänt delmål i Agenda 2030", "Unknown Agenda 2030 target"),
-    "personal-data": ("Personuppgift publiceras inte", "Personal data withheld"),
-    "control-character": ("Styrtecken i texten", "Control character in the text"),
-    "bidi-control": ("Tecken som vänder textens riktning", "Bidirectional control character"),
-    "invisible-character": ("Osynligt tecken i en kod", "Invisible character in a code"),
-    "not-finite": ("Inget ändligt tal", "Not a finite number"),
-    "excel-error": ("Excels felvärde", "Excel error value"),
+    "department-mismatch", "year-mismatch", "date-order", "merged-cells", "cell-too-long",
+    "formula-without-value", "unknown-sdg-target", "personal-data", "control-character",
+    "bidi-control", "invisible-character", "not-finite", "excel-error",
     # the codelists maintained with the code (an error here stops publishing)
-    "invalid-codelist": ("Fel i en kodlista", "Invalid codelist"),
-    "unknown-mapped-object": ("Kopplingen gäller ett okänt objekt", "Mapping names an unknown object"),
+    "invalid-codelist", "unknown-mapped-object",
     # warnings: reported, nothing is rejected
-    "unmapped-goal": ("Mål utan koppling till Agenda 2030", "Goal without an Agenda 2030 link"),
-    "unmapped-key-figure": ("Nyckeltal utan koppling till Agenda 2030",
-                            "Key figure without an Agenda 2030 link"),
-}
+    "unmapped-goal", "unmapped-key-figure",
+)
 
 FILE_LEVEL = {
     "bad-path", "unsafe-path", "file-too-large", "file-in-motion", "unknown-report-type",
@@ -88,14 +67,31 @@ class Problem(BaseModel):
         return self.type in FILE_LEVEL
 
 
-def problem(type: str, file: str, sv: str, en: str, *, row: int | None = None,
-            field: str | None = None, value: Any = None,
+def title(type: str) -> Said:
+    """A problem type's title in both languages."""
+    return say(f"problem.{type}.title")
+
+
+def problem(type: str, file: str, key: str, params: Mapping[str, Any] | None = None, *,
+            row: int | None = None, field: str | None = None, value: Any = None,
             severity: Literal["error", "warning"] = "error") -> Problem:
+    """A Problem of ``type`` in ``file`` with the message ``key`` of the catalogue, its
+    placeholders filled from ``params`` (see :func:`message`)."""
     if type not in PROBLEM_TYPES:
         raise ValueError(f"unknown problem type {type!r}")
+    if not key.startswith("problem."):
+        raise ValueError(f"a problem's message is a problem.* key, not {key!r}")
     shown = None if value is None else _clip(str(value))
+    said = message(key, params or {})
     return Problem(type=type, severity=severity, file=file, row=row, field=field, value=shown,
-                   message_sv=sv, message_en=en)
+                   message_sv=said.sv, message_en=said.en)
+
+
+def message(key: str, params: Mapping[str, Any]) -> Said:
+    """The message ``key`` in both languages; a parameter that is a :class:`Said` gives each
+    language its own side."""
+    return Said(*(t(key, lang, **{name: v[lang] if isinstance(v, Said) else v
+                                  for name, v in params.items()}) for lang in LANGUAGES))
 
 
 def _clip(text: str, limit: int = 200) -> str:

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         32, ge=1, description="a CSV delivery larger than this is checked in spans of this "
         "size, each a task of its own (on Dask, on the workers)")
     keep_releases: int = Field(5, ge=1, description="how many releases to keep in releases/")
+    kolada_api: str | None = Field(
+        None, description="Kolada's API (https://api.kolada.se/v3): when set, the run pulls the "
+        "comparison values from it; unset, it reads the shipped deliveries in raw/")
     notify_url: str | None = Field(
         None, description="a webhook told how each run went (JSON POST); like opendata run "
         "--notify URL")

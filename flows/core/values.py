@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -36,6 +37,22 @@ def json_value(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return json_value(value.item())
     return value
+
+
+def report_value(value: Any) -> Any:
+    """A number as the follow-up report shows it: missing is None, numpy scalars become
+    Python's, floats are rounded to one decimal (unlike json_value, 5.0 stays 5.0)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    return round(value, 1) if isinstance(value, float) else value
+
+
+def native_number(value: Any) -> Any:
+    """A Decimal (as Frictionless reads a number) as a float, for a pandas column; anything
+    else as it is."""
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def strict(value: Any) -> Any:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from flows.core.problems import Problem, problem
+from flows.core.messages import LANGUAGES, Said, say, t
+from flows.core.problems import Problem, message, problem
 from flows.core.register import Register
 
 DELIVERY_FORMATS = ("csv", "xlsx", "json")
@@ -24,8 +25,6 @@ def walk(root: Path) -> list[Path]:
         folders.sort()
         found += [Path(folder) / name for name in files]
     return sorted(p for p in found if p.is_file() or p.is_symlink())
-LAYOUT = "raw/<år>/<förvaltning>/<rapporttyp>.<csv|xlsx|json>"
-LAYOUT_EN = "raw/<year>/<department>/<report type>.<csv|xlsx|json>"
 
 
 class RawFile(BaseModel):
@@ -65,10 +64,8 @@ def discover(raw_dir: Path, register: Register, max_bytes: int = MAX_BYTES) -> D
     files: list[RawFile] = []
     rejected: list[Problem] = []
     if not raw_dir.is_dir():
-        rejected.append(problem(
-            "bad-path", str(raw_dir),
-            f"Mappen {raw_dir} finns inte. Lägg rapporterna som {LAYOUT}.",
-            f"The folder {raw_dir} does not exist. Put the reports in {LAYOUT_EN}."))
+        rejected.append(problem("bad-path", str(raw_dir), "problem.bad-path.no-folder",
+                                {"folder": raw_dir, "layout": say("intake.layout")}))
         return Discovery(files=files, rejected=rejected)
     root = raw_dir.resolve()
     for path in walk(raw_dir):
@@ -78,28 +75,17 @@ def discover(raw_dir: Path, register: Register, max_bytes: int = MAX_BYTES) -> D
         try:
             target, size = path.resolve(strict=True), path.stat().st_size
         except (OSError, RuntimeError):  # a dangling link or a loop of links
-            rejected.append(problem(
-                "unsafe-path", relative.as_posix(),
-                "Filen är en trasig länk eller en länk i en slinga och läses inte. Lägg själva "
-                "filen i raw-mappen.",
-                "The file is a broken link or a link loop and is not read. Put the file itself "
-                "in the raw folder."))
+            rejected.append(problem("unsafe-path", relative.as_posix(),
+                                    "problem.unsafe-path.broken-link"))
             continue
         if not target.is_relative_to(root):
-            rejected.append(problem(
-                "unsafe-path", relative.as_posix(),
-                "Filen är en länk till något utanför raw-mappen och läses inte. Lägg själva "
-                "filen i raw-mappen.",
-                "The file is a link to something outside the raw folder and is not read. Put "
-                "the file itself in the raw folder."))
+            rejected.append(problem("unsafe-path", relative.as_posix(),
+                                    "problem.unsafe-path.outside"))
             continue
         if size > max_bytes:
-            rejected.append(problem(
-                "file-too-large", relative.as_posix(),
-                f"Filen är större än {max_bytes // 2**20} MB och läses inte. Dela upp den per "
-                "år eller förvaltning.",
-                f"The file is larger than {max_bytes // 2**20} MB and is not read. Split it "
-                "by year or department.", value=size))
+            rejected.append(problem("file-too-large", relative.as_posix(),
+                                    "problem.file-too-large.limit",
+                                    {"megabytes": max_bytes // 2**20}, value=size))
             continue
         found = classify(path, relative.as_posix(), register, strict_layout=True)
         if isinstance(found, Problem):
@@ -124,12 +110,8 @@ def without_clashes(files: list[RawFile]) -> tuple[list[RawFile], list[Problem]]
             kept += group
             continue
         names = ", ".join(f"'{raw.name}'" for raw in group)
-        clashes += [problem(
-            "bad-path", raw.name,
-            f"Flera filer i mappen är samma leverans: {names}. Ingen av dem publiceras förrän "
-            "bara en finns kvar: ta bort eller flytta de andra.",
-            f"Several files in the folder are the same delivery: {names}. None of them is "
-            "published until only one is left: remove or move the others.") for raw in group]
+        clashes += [problem("bad-path", raw.name, "problem.bad-path.same-delivery",
+                            {"names": names}) for raw in group]
     return sorted(kept, key=lambda raw: raw.path), clashes
 
 
@@ -151,18 +133,12 @@ def classify(path: Path, name: str, register: Register, *, strict_layout: bool,
     in_layout = len(parts) >= 3 and parts[-3].isdigit() and len(parts[-3]) == 4
 
     if strict_layout and (len(parts) != 3 or not in_layout):
-        return problem(
-            "bad-path", name,
-            f"Filen ligger inte enligt mönstret {LAYOUT}. Flytta den till rätt mapp, "
-            f"t.ex. raw/{years.start}/{departments[0]}/{types[0]}.csv.",
-            f"The file does not follow {LAYOUT_EN}. Move it to the right folder, "
-            f"e.g. raw/{years.start}/{departments[0]}/{types[0]}.csv.")
+        return problem("bad-path", name, "problem.bad-path.not-in-layout",
+                       {"layout": say("intake.layout"),
+                        "example": f"raw/{years.start}/{departments[0]}/{types[0]}.csv"})
     if suffix not in DELIVERY_FORMATS:
-        return problem(
-            "unsupported-format", name,
-            f"Filformatet .{suffix} stöds inte. Spara filen som CSV, Excel (.xlsx) eller JSON.",
-            f"The format .{suffix} is not supported. Save the file as CSV, Excel (.xlsx) or JSON.",
-            value=suffix)
+        return problem("unsupported-format", name, "problem.unsupported-format.suffix",
+                       {"suffix": suffix}, value=suffix)
     if year is None and in_layout:
         year = int(parts[-3])
     folder_named = department is None
@@ -171,28 +147,19 @@ def classify(path: Path, name: str, register: Register, *, strict_layout: bool,
     report_type = report_type or unicodedata.normalize("NFC", path.stem).lower()
 
     if report_type not in types:
-        sv, en = rename_hint("filen", "the file", path.name, types, path.suffix)
-        return problem(
-            "unknown-report-type", name,
-            f"Okänd rapporttyp '{path.stem}'. {sv}Döp filen efter rapporttypen: "
-            f"{', '.join(types)}.",
-            f"Unknown report type '{path.stem}'. {en}Name the file after its report type: "
-            f"{', '.join(types)}.", value=path.stem)
+        return problem("unknown-report-type", name, "problem.unknown-report-type.name",
+                       {"name": path.stem, "types": ", ".join(types),
+                        "rename": rename_hint("intake.the-file", path.name, types, path.suffix)},
+                       value=path.stem)
     if department is not None and department not in departments:
         shown = parts[-2] if in_layout and folder_named else department  # as on disk
-        sv, en = rename_hint("mappen", "the folder", shown, departments)
-        return problem(
-            "unknown-department", name,
-            f"Okänd förvaltning '{shown}'. {sv}Kända förvaltningar: {', '.join(departments)}.",
-            f"Unknown department '{shown}'. {en}Known departments: {', '.join(departments)}.",
-            value=shown)
+        return problem("unknown-department", name, "problem.unknown-department.name",
+                       {"name": shown, "departments": ", ".join(departments),
+                        "rename": rename_hint("intake.the-folder", shown, departments)},
+                       value=shown)
     if year is not None and year not in years:
-        return problem(
-            "year-outside-programme", name,
-            f"Året {year} ligger utanför programperioden {years.start}–{years.stop - 1}. "
-            "Lägg filen i mappen för det år den avser.",
-            f"The year {year} is outside the programme period {years.start}–{years.stop - 1}. "
-            "Put the file in the folder of the year it refers to.", value=year)
+        return problem("year-outside-programme", name, "problem.year-outside-programme.year",
+                       {"year": year, "first": years.start, "last": years.stop - 1}, value=year)
     return RawFile(path=path, name=name, year=year, department=department,
                    report_type=report_type, format=suffix)
 
@@ -210,14 +177,11 @@ def spaces_problem(name: str, parts: tuple[str, ...]) -> Problem | None:
             renames.append((is_file, part, fixed))
     if not renames:
         return None
-    sv = " och ".join(f"{'filen' if f else 'mappen'} '{old}' till '{new}'"
-                      for f, old, new in renames)
-    en = " and ".join(f"{'the file' if f else 'the folder'} '{old}' to '{new}'"
-                      for f, old, new in renames)
-    return problem(
-        "bad-path", name,
-        f"Namnet har mellanslag i början eller slutet, eller före filändelsen. Byt namn på {sv}.",
-        f"The name has spaces at its start or end, or before the extension. Rename {en}.")
+    listed = [message("intake.rename-to", {
+        "what": say("intake.the-file" if is_file else "intake.the-folder"), "name": old,
+        "fixed": new}) for is_file, old, new in renames]
+    joined = Said(*(t("intake.and", lang).join(said[lang] for said in listed) for lang in LANGUAGES))
+    return problem("bad-path", name, "problem.bad-path.spaces", {"renames": joined})
 
 
 def folded(text: str) -> str:
@@ -226,14 +190,14 @@ def folded(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def rename_hint(what_sv: str, what_en: str, shown: str, known: list[str] | tuple[str, ...],
-                suffix: str = "") -> tuple[str, str]:
+def rename_hint(what: str, shown: str, known: list[str] | tuple[str, ...], suffix: str = ""
+                ) -> Said | str:
     """'Byt namn på mappen 'Social' till 'social'.' when the name is a known one written
-    differently (case, accents, Unicode form); else nothing."""
+    differently (case, accents, Unicode form); else nothing. ``what`` is the key naming the
+    thing to rename (intake.the-file, intake.the-folder)."""
     stem = shown[: len(shown) - len(suffix)] if suffix else shown
     match = next((k for k in known if folded(k) == folded(stem)), None)
     if match is None:
-        return "", ""
-    fixed = match + suffix.lower()
-    return (f"Byt namn på {what_sv} '{shown}' till '{fixed}'. ",
-            f"Rename {what_en} '{shown}' to '{fixed}'. ")
+        return ""
+    return message("intake.rename", {"what": say(what), "name": shown,
+                                     "fixed": match + suffix.lower()})

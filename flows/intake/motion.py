@@ -36,15 +36,7 @@ def moved(path: Path, noted: Stamp | None) -> bool:
 
 def in_motion(name: str) -> Problem:
     """A local file that changed while the run read it."""
-    return problem(
-        "file-in-motion", name,
-        f"Filen {name} ändrades medan körningen läste den och är inte med i denna körning (den "
-        "senaste giltiga leveransen publiceras, om det finns någon); den läses igen nästa gång. "
-        "Vänta tills filen är färdigsparad, eller spara den under ett annat namn och byt namn "
-        "när den är klar.",
-        f"The file {name} changed while the run read it and is left out of this run (its last "
-        "valid delivery stays published, if there is one); it is read again next time. Wait "
-        "until the file is saved, or save it under another name and rename it when it is done.")
+    return problem("file-in-motion", name, "problem.file-in-motion.read", {"name": name})
 
 
 def pulled_in_motion(name: str, kept: bool) -> Problem:
@@ -52,17 +44,7 @@ def pulled_in_motion(name: str, kept: bool) -> Problem:
     in the summary) or, when the mirror holds an earlier copy, that copy is validated (a
     warning)."""
     if kept:
-        return problem(
-            "file-in-motion", name,
-            f"Filen {name} ändrades medan den hämtades; den förra hämtade versionen valideras i "
-            "denna körning och den nya hämtas igen nästa gång. Vänta tills filen är "
-            "färdigsparad i källan.",
-            f"The file {name} changed while it was pulled; the copy pulled before is validated "
-            "in this run and the new one is pulled again next time. Wait until the file is "
-            "saved at the source.", severity="warning")
-    return problem(
-        "file-in-motion", name,
-        f"Filen {name} ändrades medan den hämtades och är inte med i denna körning; den hämtas "
-        "igen nästa gång. Vänta tills filen är färdigsparad i källan.",
-        f"The file {name} changed while it was pulled and is left out of this run; it is "
-        "pulled again next time. Wait until the file is saved at the source.")
+        return problem("file-in-motion", name, "problem.file-in-motion.pulled-kept",
+                       {"name": name}, severity="warning")
+    return problem("file-in-motion", name, "problem.file-in-motion.pulled-left-out",
+                   {"name": name})

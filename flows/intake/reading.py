@@ -32,6 +32,7 @@ import pyarrow.csv as pacsv
 from pydantic import BaseModel
 
 from flows.core.labels import normalize_label
+from flows.core.messages import Said, say
 from flows.core.problems import Problem, problem
 from flows.intake.discover import RawFile
 from flows.intake.pieces import spans
@@ -144,9 +145,12 @@ def read_span(path: Path, span: Span, width: int, delimiter: str,
 
 
 class UnreadableError(Exception):
-    def __init__(self, sv: str, en: str) -> None:
-        super().__init__(en)
-        self.sv, self.en = sv, en
+    """Why a file cannot be read: the key of the reason (intake.unreadable.*) and its
+    parameters."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        self.reason = say(key, **params)
+        super().__init__(self.reason.en)
 
 
 def read_delivery(raw: RawFile, labels: dict[str, str] | None = None) -> Reading | Problem:
@@ -156,9 +160,7 @@ def read_delivery(raw: RawFile, labels: dict[str, str] | None = None) -> Reading
     except OSError as error:
         return _unreadable(raw, str(error.strerror), str(error.strerror))
     if not re.search(rb"[^ \t\r\n\x00\xef\xbb\xbf]", data):
-        return problem("empty-file", raw.name,
-                       "Filen är tom. Skicka filen igen med rubrikrad och data.",
-                       "The file is empty. Deliver it again with a header row and data.")
+        return problem("empty-file", raw.name, "problem.empty-file.empty")
     try:
         if raw.format == "csv":
             reading = open_csv(data, labels or {})
@@ -167,11 +169,9 @@ def read_delivery(raw: RawFile, labels: dict[str, str] | None = None) -> Reading
         else:
             reading = read_json(bytes(data))
     except UnreadableError as error:
-        return _unreadable(raw, error.sv, error.en)
+        return _unreadable(raw, error.reason)
     if not reading.header:
-        return problem("empty-file", raw.name,
-                       "Filen saknar rubrikrad. Första raden ska ha kolumnnamnen.",
-                       "The file has no header row. The first row must hold the column names.")
+        return problem("empty-file", raw.name, "problem.empty-file.no-header")
     return reading
 
 
@@ -184,12 +184,9 @@ def _map(path: Path) -> Any:
             return b""
 
 
-def _unreadable(raw: RawFile, sv: str, en: str) -> Problem:
-    return problem("unreadable-file", raw.name,
-                   f"Filen kan inte läsas: {sv}. Spara om den som {raw.format.upper()} och skicka "
-                   "igen.",
-                   f"The file cannot be read: {en}. Save it again as {raw.format.upper()} and "
-                   "deliver it again.")
+def _unreadable(raw: RawFile, reason: Said) -> Problem:
+    return problem("unreadable-file", raw.name, "problem.unreadable-file.reason",
+                   {"reason": reason, "format": raw.format.upper()})
 
 
 # --- encodings ----------------------------------------------------------------------------
@@ -202,8 +199,7 @@ def utf8_bytes(data: Any) -> tuple[Any, int, str]:
         return _strict(bytes(data), "utf-16").encode("utf-8"), 0, "utf-16"
     if head == b"\xef\xbb\xbf":
         if not _valid_utf8(data, 3):
-            raise UnreadableError("filen säger att den är utf-8 men är det inte",
-                                  "the file claims to be utf-8 but is not")
+            raise UnreadableError("intake.unreadable.false-utf8-bom")
         return data, 3, "utf-8-sig"
     if _valid_utf8(data, 0):
         return data, 0, "utf-8"
@@ -211,8 +207,7 @@ def utf8_bytes(data: Any) -> tuple[Any, int, str]:
 
     best = from_bytes(bytes(data), cp_isolation=["cp1252", "latin_1"]).best()
     if best is None:
-        raise UnreadableError("okänd teckenkodning, spara som UTF-8",
-                              "unknown character encoding, save as UTF-8")
+        raise UnreadableError("intake.unreadable.unknown-encoding")
     return str(best).encode("utf-8"), 0, best.encoding.replace("_", "-")
 
 
@@ -241,8 +236,7 @@ def _strict(data: bytes, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise UnreadableError(f"filen säger att den är {encoding} men är det inte",
-                              f"the file claims to be {encoding} but is not") from error
+        raise UnreadableError("intake.unreadable.false-encoding", encoding=encoding) from error
 
 
 def sniff_delimiter(text: str) -> str:
@@ -260,8 +254,7 @@ def open_csv(data: Any, labels: dict[str, str]) -> Reading:
     """The header row (below any title rows) and where the rows after it begin."""
     text, offset, encoding = utf8_bytes(data)
     if text.find(b"\x00", offset) >= 0:
-        raise UnreadableError("filen innehåller NUL-tecken och är inte en textfil",
-                              "the file contains NUL bytes and is not a text file")
+        raise UnreadableError("intake.unreadable.nul")
     sample = bytes(text[offset:offset + SAMPLE_BYTES]).decode("utf-8", errors="ignore")
     delimiter = sniff_delimiter(sample)
     reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
@@ -274,8 +267,7 @@ def open_csv(data: Any, labels: dict[str, str]) -> Reading:
             if len(records) > HEADER_SEARCH_ROWS + 1:
                 break
     except csv.Error as error:
-        raise UnreadableError(f"CSV-fel på rad {reader.line_num}: {error}",
-                              f"CSV error at line {reader.line_num}: {error}") from error
+        raise UnreadableError("intake.unreadable.csv", line=reader.line_num, error=error) from error
     index = header_index(records, labels)
     if index is None:
         return Reading(header=[], encoding=encoding, delimiter=delimiter)
@@ -407,8 +399,7 @@ def python_csv_piece(text: str, width: int, delimiter: str, first_line: int) -> 
             start = first_line + reader.line_num
     except csv.Error as error:
         line = first_line + reader.line_num - 1
-        raise UnreadableError(f"CSV-fel på rad {line}: {error}",
-                              f"CSV error at line {line}: {error}") from error
+        raise UnreadableError("intake.unreadable.csv", line=line, error=error) from error
     columns = [pa.array([r[i] for r in rows], pa.string()) for i in range(width)]
     return Piece(columns, None, np.array(lines, dtype=np.int64), odd)
 
@@ -430,18 +421,15 @@ def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> Read
         with zipfile.ZipFile(path) as archive:
             unpacked = sum(item.file_size for item in archive.infolist())
         if unpacked > MAX_UNZIPPED:
-            raise UnreadableError(
-                f"Excel-filen packas upp till {unpacked // 2**20} MB (högst "
-                f"{MAX_UNZIPPED // 2**20} MB)", f"the workbook unpacks to {unpacked // 2**20} "
-                f"MB (at most {MAX_UNZIPPED // 2**20} MB)")
+            raise UnreadableError("intake.unreadable.xlsx-too-large",
+                                  megabytes=unpacked // 2**20, limit=MAX_UNZIPPED // 2**20)
         values_book = load_workbook(path, data_only=True)
         formula_book = load_workbook(path, data_only=False)
     except UnreadableError:
         raise
     except Exception as error:  # openpyxl raises many kinds for a broken workbook
-        raise UnreadableError("Excel-filen är skadad eller inte en .xlsx-fil",
-                              f"the Excel file is damaged or not .xlsx ({type(error).__name__})"
-                              ) from error
+        raise UnreadableError("intake.unreadable.xlsx-damaged",
+                              error=type(error).__name__) from error
     names = {title.lower(): title for title in values_book.sheetnames}
     title = names.get(sheet.lower(), values_book.sheetnames[0])
     worksheet, formulas = values_book[title], formula_book[title]
@@ -459,23 +447,15 @@ def read_xlsx(path: Path, name: str, sheet: str, labels: dict[str, str]) -> Read
     problems = []
     for merged in worksheet.merged_cells.ranges:
         for row in range(max(merged.min_row, header_row + 1), merged.max_row + 1):
-            problems.append(problem(
-                "merged-cells", name,
-                f"Raden har sammanslagna celler ({merged.coord}). Dela upp cellerna och fyll i "
-                "värdet på varje rad.",
-                f"The row has merged cells ({merged.coord}). Unmerge them and fill in the value "
-                "on every row.", row=row, value=merged.coord))
+            problems.append(problem("merged-cells", name, "problem.merged-cells.cells",
+                                    {"cells": merged.coord}, row=row, value=merged.coord))
     for row in formulas.iter_rows(min_row=header_row + 1):
         for cell in row:
             if isinstance(cell.value, str) and cell.value.startswith("=") and \
                     worksheet[cell.coordinate].value is None:
-                problems.append(problem(
-                    "formula-without-value", name,
-                    f"Cellen {cell.coordinate} har en formel utan sparat värde. Öppna filen i "
-                    "Excel, låt den räkna om och spara den igen.",
-                    f"Cell {cell.coordinate} holds a formula without a saved value. Open the "
-                    "file in Excel, let it recalculate and save it again.",
-                    row=cell.row, value=cell.value))
+                problems.append(problem("formula-without-value", name,
+                                        "problem.formula-without-value.cell",
+                                        {"cell": cell.coordinate}, row=cell.row, value=cell.value))
     width = len(header)
     while width and header[width - 1] == "" and all(
             len(r) < width or r[width - 1] is None for r in rows):
@@ -497,26 +477,29 @@ def _excel_cell(value: Any) -> Any:
 
 # --- JSON ---------------------------------------------------------------------------------
 def read_json(data: bytes) -> Reading:
-    """A list of records, {"data"|"values": [records]}, or Kolada's data response:
-    {"values": [{"kpi", "municipality", "period", "values": [{"gender", "value"}]}]}."""
+    """A list of records, {"data"|"values": [records]}, Kolada's data response:
+    {"values": [{"kpi", "municipality", "period", "values": [{"gender", "value"}]}]}, or its
+    municipality groups: {"values": [{"id", "title", "members": [{"id", "title"}]}]}."""
     text, encoding = decode(data)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
-        raise UnreadableError(f"ogiltig JSON på rad {error.lineno}: {error.msg}",
-                              f"invalid JSON at line {error.lineno}: {error.msg}") from error
+        raise UnreadableError("intake.unreadable.json", line=error.lineno,
+                              error=error.msg) from error
     if isinstance(document, dict):
         document = document.get("values", document.get("data"))
     if not isinstance(document, list) or not all(isinstance(r, dict) for r in document):
-        raise UnreadableError("JSON-filen ska vara en lista av objekt, ett per rad, eller "
-                              "Koladas svar med 'values'",
-                              "the JSON file must be an array of objects, one per row, or "
-                              "Kolada's response with 'values'")
+        raise UnreadableError("intake.unreadable.json-shape")
     if document and all(isinstance(r.get("values"), list) for r in document):
         document = [{"kpi": r.get("kpi"), "municipality": r.get("municipality"),
                      "period": r.get("period"), "gender": v.get("gender"),
                      "value": v.get("value")}
                     for r in document for v in r["values"] if isinstance(v, dict)]
+    elif document and all(isinstance(r.get("members"), list) for r in document):
+        # Kolada's municipality groups: one row per group and member
+        document = [{"group_id": r.get("id"), "group_title": r.get("title"),
+                     "member_id": m.get("id"), "member_title": m.get("title")}
+                    for r in document for m in r["members"] if isinstance(m, dict)]
     header: list[str] = []
     for record in document:
         header.extend(key for key in record if key not in header)

@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from flows.core.messages import say
+
 
 class SourceError(Exception):
     """The source cannot be used as it is: retrying will not help."""
@@ -71,7 +73,7 @@ def pull(source: str, mirror: Path) -> Pulled:
         os.replace(temporary, target)
         updated.append(relative)
     if not wanted and not moving:
-        raise SourceError(f"Källan {source} gav inga filer / the source gave no files")
+        raise SourceError(str(say("intake.source.no-files", source=source)))
     removed = []
     if mirror.is_dir():
         for existing in sorted(p for p in mirror.rglob("*") if p.is_file()):
@@ -93,18 +95,19 @@ def _listing(source: str) -> tuple[Any, str, dict[str, dict]]:
         root = root.rstrip("/")
         info = fs.info(root)  # FileNotFoundError when missing; a 5xx raises, to be retried
         if info.get("type") not in ("directory", None) and not source.startswith("http"):
-            raise SourceError(f"Källan {source} är ingen mapp / the source is not a folder")
+            raise SourceError(str(say("intake.source.not-a-folder", source=source)))
         found = fs.find(root, detail=True)
     except FileNotFoundError as error:
-        raise SourceError(f"Källan {source} finns inte / the source does not exist") from error
+        raise SourceError(str(say("intake.source.missing", source=source))) from error
     except PermissionError as error:
-        raise SourceError(f"Ingen åtkomst till {source} / no access to the source") from error
+        raise SourceError(str(say("intake.source.no-access", source=source))) from error
     except Exception as error:
         if is_transient(error):
             raise
-        raise SourceError(f"Källan {source} kan inte läsas / cannot be read: {error}") from error
+        raise SourceError(str(say("intake.source.unreadable", source=source,
+                                              error=error))) from error
     if not found:
-        raise SourceError(f"Källan {source} är tom eller ingen mapp / empty or not a folder")
+        raise SourceError(str(say("intake.source.empty", source=source)))
     return fs, root, {path: dict(info or {}) for path, info in found.items()}
 
 

@@ -1,88 +1,31 @@
 """The static portal in every release: start page, a page per dataset, an Agenda 2030 page, a
 page per programme goal and the follow-up reports (HTML, PDF, JSON). Jinja templates with
-autoescaping; Swedish at the root, English under en/; charts are inline SVG; no script, no CDN."""
+autoescaping; Swedish at the root, English under en/; charts are inline SVG; no script, no CDN.
+
+The view data is built once (:func:`build_view`); each language is then rendered from it
+(:func:`render_language`). Text comes from the message catalogue (``portal.*`` keys); data
+that carries both languages is a ``{"sv": ..., "en": ...}`` mapping, shown with ``|pick(lang)``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from flows.core.messages import LANGUAGES, pick, t, translator
 from flows.core.register import Register
 from flows.core.values import json_document, json_value
 from flows.outputs import charts
 from flows.outputs.follow_up_pdf import follow_up_pdf
+from flows.outputs.reporting_status import reporting_status
 from flows.tables.agenda2030 import latest_activities, series_by_figure
 from flows.tables.datasets import Built
-from flows.tables.derived import STATUSES
+from flows.tables.derived import STATUSES, municipality_totals
 from flows.tables.follow_up import DEFAULT_PERIODS, follow_up
-
-TEXT: dict[str, dict[str, str]] = {
-    "sv": {
-        "site": "Aneby kommun – öppna data om målprogrammet 2019–2022", "home": "Start",
-        "datasets": "Dataset", "agenda": "Agenda 2030", "reports": "Uppföljning",
-        "other_language": "English", "illustrative": "Förvaltningarnas rapporter i denna "
-        "version är illustrativa exempeldata: siffrorna är påhittade och är inte Aneby kommuns "
-        "statistik. Programmets perspektiv och mål återges ordagrant.",
-        "programme": "Programmets perspektiv och mål", "progress": "Aktiviteter per status",
-        "activities": "Aktiviteter", "key_figures": "Nyckeltal",
-        "status": "Status", "year": "År", "department": "Förvaltning", "title": "Titel",
-        "fields": "Fält", "field": "Fält", "type": "Typ", "description": "Beskrivning",
-        "preview": "De första raderna", "downloads": "Ladda ner", "format": "Format",
-        "size": "Storlek", "checksum": "SHA-256", "licence": "Licens", "updated": "Uppdaterad",
-        "changes": "Ändringar sedan förra releasen", "added": "tillagda", "removed": "borttagna",
-        "changed": "ändrade", "rows": "rader", "no_changes": "Inga ändringar.",
-        "first_release": "Första releasen.", "targets": "Delmål i Agenda 2030",
-        "contributes": "Det här i programmet bidrar", "programme_goals": "programmål",
-        "links": "kopplingar", "nothing": "Inget i programmet kopplas hit ännu.",
-        "trend": "Trend", "desired": "Önskad riktning", "economy": "En ekonomi i balans",
-        "deviation": "Avvikelse mot budget (tkr, positiv = överskott)", "fleet": "Fordonsflottan",
-        "fossil_free": "Fossilfri andel (%)", "report": "Uppföljningsrapport",
-        "pdf": "PDF", "data_json": "Siffrorna som JSON", "unit": "Enhet",
-        "values": "Värden", "perspective": "Perspektiv", "release": "Release",
-        "planerad": "planerad", "pågående": "pågående", "genomförd": "genomförd",
-        "avbruten": "avbruten", "förbättras": "förbättras", "försämras": "försämras",
-        "oförändrad": "oförändrad", "saknas": "saknas", "ökande": "ökande",
-        "minskande": "minskande", "source": "Källa", "see_dataset": "Se datasetet",
-        "sdg_goals": "globala mål", "sdg_targets": "delmål", "touches": "Programmet berör",
-        "verbatim": "", "part": "del",
-    },
-    "en": {
-        "site": "Aneby Municipality – open data on the 2019–2022 programme", "home": "Home",
-        "datasets": "Datasets", "agenda": "Agenda 2030", "reports": "Follow-up",
-        "other_language": "Svenska", "illustrative": "The department reports in this version "
-        "are illustrative sample data: the figures are invented and are not Aneby "
-        "Municipality's statistics. The programme's perspectives and goals are quoted "
-        "verbatim (in Swedish).",
-        "programme": "The programme's perspectives and goals", "progress":
-        "Activities by status", "activities": "Activities",
-        "key_figures": "Key figures", "status": "Status", "year": "Year",
-        "department": "Department", "title": "Title", "fields": "Fields", "field": "Field",
-        "type": "Type", "description": "Description", "preview": "The first rows",
-        "downloads": "Download", "format": "Format", "size": "Size", "checksum": "SHA-256",
-        "licence": "Licence", "updated": "Updated", "changes": "Changes since the last release",
-        "added": "added", "removed": "removed", "changed": "changed", "rows": "rows",
-        "no_changes": "No changes.", "first_release": "First release.",
-        "targets": "Agenda 2030 targets", "contributes": "What in the programme contributes",
-        "programme_goals": "programme goals", "links": "links",
-        "nothing": "Nothing in the programme is linked here yet.", "trend": "Trend",
-        "desired": "Desired direction", "economy": "A balanced economy",
-        "deviation": "Deviation from budget (kSEK, positive = surplus)", "fleet": "The fleet",
-        "fossil_free": "Fossil-free share (%)", "report": "Follow-up report",
-        "pdf": "PDF",
-        "data_json": "The figures as JSON", "unit": "Unit", "values": "Values",
-        "perspective": "Perspective", "release": "Release", "planerad": "planned",
-        "pågående": "ongoing", "genomförd": "completed", "avbruten": "cancelled",
-        "förbättras": "improving", "försämras": "worsening", "oförändrad": "unchanged",
-        "saknas": "no trend", "ökande": "increasing", "minskande": "decreasing",
-        "source": "Source", "see_dataset": "See the dataset", "sdg_goals": "goals",
-        "sdg_targets": "targets", "touches": "The programme touches",
-        "verbatim": "(Swedish, verbatim)", "part": "part",
-    },
-}
 
 
 def environment() -> Environment:
@@ -91,12 +34,28 @@ def environment() -> Environment:
                       lstrip_blocks=True)
     env.filters["number"] = lambda v: "–" if v is None else charts.number_text(float(v))
     env.filters["size"] = lambda b: f"{b / 1024:,.1f} kB".replace(",", " ").replace(".", ",")
+    env.filters["pick"] = pick
     return env
 
 
 def _rows(frame: pd.DataFrame, limit: int) -> list[list[Any]]:
     return [[json_value(v) for v in row]
             for row in frame.head(limit).astype(object).itertuples(index=False, name=None)]
+
+
+def both(make: Callable[[str], Any]) -> dict[str, Any]:
+    """A value made once per language: ``{"sv": make("sv"), "en": make("en")}``."""
+    return {lang: make(lang) for lang in LANGUAGES}
+
+
+def bilingual(item: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A resource's or field's ``key`` in both languages (the English under ``en``)."""
+    return {"sv": item.get(key, ""), "en": (item.get("en") or {}).get(key, "")}
+
+
+def status_label(lang: str) -> Callable[[str], str]:
+    """An activity status in ``lang``."""
+    return lambda status: t(f"portal.{status}", lang)
 
 
 class Frames(Mapping):
@@ -118,123 +77,272 @@ class Frames(Mapping):
         return len(self.datasets)
 
 
-def build_portal(folder: Path, datasets: dict[str, Built], register: Register,
-                 resources: list[dict[str, Any]], changes: dict[str, Any], version: str,
-                 created: str, periods: list[tuple[int, int]] = DEFAULT_PERIODS) -> list[str]:
-    """Write every page of the portal into the release folder; returns the pages written."""
-    tables = Frames(datasets)
-    env = environment()
+@dataclass
+class View:
+    """Everything the pages show, in both languages: built once, rendered twice."""
+
+    common: dict[str, Any]
+    reports: dict[str, dict[str, Any]]
+    home: dict[str, Any] = field(default_factory=dict)
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    datasets: list[dict[str, Any]] = field(default_factory=list)
+    agenda: dict[str, Any] = field(default_factory=dict)
+    goals: list[dict[str, Any]] = field(default_factory=list)
+    status: dict[str, Any] = field(default_factory=dict)
+    sdg_names: dict[str, dict[int, str]] = field(default_factory=dict)
+    diagrams: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def build_view(tables: Frames, register: Register, resources: list[dict[str, Any]],
+               changes: dict[str, Any], version: str, created: str,
+               periods: list[tuple[int, int]], env: Environment) -> View:
     municipality = register.package.municipality
     reports = {f"{a}-{b}": follow_up(tables, a, b, municipality) for a, b in periods}
-    programme = tables["malprogram"]
+    view = View(common={"version": version, "created": created, "register": register,
+                        "reports": list(reports), "license": register.package.license},
+                reports=reports)
     activities = tables["aktiviteter"]
     latest_year = int(activities["rapportar"].max()) if len(activities) else None
-    status_table = tables["aktivitetsstatus_per_mal"]
-    trend = tables["nyckeltal_trend"].set_index("nyckeltal_id")
-    values = tables["nyckeltal"]
-    values = values[(values["kommun_id"] == municipality) & (values["kon"] == "T")]
-    written: list[str] = []
-    common = {"version": version, "created": created, "register": register,
-              "reports": list(reports), "license": register.package.license}
+    values = municipality_totals(tables["nyckeltal"], municipality)
+    view.home = home_view(tables, latest_year)
+    view.resources, view.datasets = dataset_views(tables.datasets, register, resources, changes)
+    view.agenda = agenda_view(tables)
+    view.goals = goal_views(tables, figure_views(tables, values, env))
+    view.status = reporting_status(tables, values)
+    sdg = tables["sdg_mal"]
+    view.sdg_names = {lang: dict(zip(sdg["sdg_mal"].astype(int), sdg[column], strict=True))
+                      for lang, column in (("sv", "namn"), ("en", "namn_en"))}
+    view.diagrams = diagrams(view, env)
+    return view
 
-    def page(template: str, path: str, lang: str, **context: Any) -> None:
-        actual = path if lang == "sv" else f"en/{path}"
-        depth = actual.count("/")
-        root = "../" * depth
-        html = env.get_template(template).render(
-            t=TEXT[lang], lang=lang, root=root,
+
+def diagrams(view: View, env: Environment) -> dict[str, dict[str, Any]]:
+    """Every chart's files, by chart id: its data as CSV (one for both languages) and its
+    image as a standalone SVG document, one per language where the image holds words."""
+    module = env.get_template("charts.html").module
+    drawn: dict[str, dict[str, Any]] = {}
+
+    def add(chart_id: str, charted: dict[str, Any], draw) -> None:
+        if charted["sv"] is None:
+            return
+        svg = both(lambda lang: svg_document(draw(charted[lang], chart_id, True)))
+        drawn[chart_id] = {"csv": charts.chart_csv(charted["sv"]),
+                           "svg": svg if svg["sv"] != svg["en"] else {"sv": svg["sv"]}}
+
+    add("budget", view.home["budget_chart"], module.bars_svg)
+    add("fleet", view.home["fleet_chart"], module.bars_svg)
+    for goal in view.home["goals"]:
+        add(goal["chart_id"], goal["bar"], module.status_svg)
+    for goal in view.goals:
+        for year in goal["yearly"]:
+            add(year["chart_id"], year["bar"], module.status_svg)
+        for figure in goal["figures"]:
+            add(figure["id"], {"sv": figure["chart"], "en": figure["chart"]}, module.line_svg)
+    return drawn
+
+
+def svg_document(markup: str) -> str:
+    """An inline SVG drawing as a file of its own."""
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + "\n".join(
+        line for line in str(markup).strip().splitlines() if line.strip()) + "\n"
+
+
+def status_bars(counts: dict[str, int]) -> dict[str, dict]:
+    return both(lambda lang: charts.status_bar(counts, status_label(lang)))
+
+
+def home_view(tables: Frames, latest_year: int | None) -> dict[str, Any]:
+    """The start page: each goal's activities by status in the latest year, the budget and
+    the fleet."""
+    status_table = tables["aktivitetsstatus_per_mal"]
+    goals = []
+    for goal in tables["malprogram"].itertuples(index=False):
+        latest = status_table[(status_table["mal_id"] == goal.mal_id)
+                              & (status_table["rapportar"] == latest_year)]
+        counts = {s: int(latest.iloc[0][c]) if len(latest) else 0 for s, c in STATUSES.items()}
+        goals.append({"goal": goal, "counts": counts, "bar": status_bars(counts),
+                      "chart_id": f"status-{goal.mal_id}-{latest_year}"})
+    fleet = {int(r.ar): json_value(r.andel_fossilfria_procent)
+             for r in tables["fossilfri_andel_fordon"].itertuples(index=False)}
+    budget = tables["budgetavvikelse"].groupby("ar")["avvikelse_tkr"].sum(min_count=1)
+    budget_points = {int(y): json_value(v) for y, v in budget.items()}
+    return {"goals": goals, "latest_year": latest_year,
+            "fleet_chart": both(lambda lang: charts.bar_chart(
+                fleet, t("portal.fossil-free", lang), "%")),
+            "budget_chart": both(lambda lang: charts.bar_chart(
+                budget_points, t("portal.deviation", lang), "tkr")),
+            "overview": tables["agenda2030_oversikt"]}
+
+
+def dataset_views(datasets: dict[str, Built], register: Register,
+                  resources: list[dict[str, Any]], changes: dict[str, Any]
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The dataset list and each dataset's page: titles and descriptions in both languages,
+    the schema's fields, the first rows."""
+    listed, pages = [], []
+    for resource in resources:
+        dataset_id = resource["name"]
+        named = {"name": dataset_id, "title": bilingual(resource, "title"),
+                 "description": bilingual(resource, "description")}
+        listed.append(named)
+        schema = register.published_descriptor(dataset_id)
+        preview = datasets[dataset_id].preview(10)
+        pages.append({**named, "resource": resource, "schema": schema,
+                      "fields": [{"field": f, "title": bilingual(f, "title"),
+                                  "description": bilingual(f, "description")}
+                                 for f in schema["fields"]],
+                      "columns": list(preview.columns), "preview": _rows(preview, 10),
+                      "rows": datasets[dataset_id].rows, "change": changes.get(dataset_id)})
+    return listed, pages
+
+
+def target_labels(tables: Frames) -> dict[str, dict[str, str]]:
+    """Each Agenda 2030 target's label in both languages, by its code."""
+    targets = tables["sdg_delmal"]
+    return {code: {"sv": sv, "en": en} for code, sv, en in zip(
+        targets["delmal_id"], targets["etikett"], targets["etikett_en"], strict=True)}
+
+
+def agenda_view(tables: Frames) -> dict[str, Any]:
+    """The Agenda 2030 page: a tile per goal with what in the programme links to it."""
+    links = tables["agenda2030_koppling"]
+    english = dict(zip(tables["sdg_mal"]["sdg_mal"], tables["sdg_mal"]["namn_en"], strict=True))
+    tiles = []
+    for row in tables["agenda2030_oversikt"].itertuples(index=False):
+        goal_links = links[links["sdg_mal"] == row.sdg_mal]
+        tiles.append({"row": row, "ink": charts.text_colour(row.farg),
+                      "name": {"sv": row.namn, "en": english[row.sdg_mal]},
+                      "targets": sorted(set(goal_links["delmal_id"])),
+                      "goals": sorted(set(goal_links.loc[goal_links["objekttyp"] ==
+                                                         "programmal", "objekt_id"]))})
+    return {"tiles": tiles, "targets": target_labels(tables)}
+
+
+def figure_views(tables: Frames, values: pd.DataFrame, env: Environment
+                 ) -> dict[str, list[dict[str, Any]]]:
+    """Each goal's key figures with their charts (the same in both languages): one pass over
+    the values, not one filter per key figure."""
+    series = series_by_figure(values)
+    trend = tables["nyckeltal_trend"].set_index("nyckeltal_id")
+    line = env.get_template("charts.html").module.line
+    charted: dict[str, list[dict[str, Any]]] = {}
+    for kpi in tables["nyckeltal_definitioner"].itertuples(index=False):
+        years, found = series.get(kpi.nyckeltal_id, ([], []))
+        points = {int(y): json_value(v) for y, v in zip(years, found, strict=True)}
+        chart = charts.line_chart(charts.Series("varde", kpi.namn, points), kpi.namn, kpi.enhet)
+        chart_id = f"kpi-{kpi.nyckeltal_id}"
+        charted.setdefault(kpi.mal_id, []).append({
+            "kpi": kpi, "chart": chart, "svg": line(chart, chart_id), "id": chart_id,
+            "trend": trend.loc[kpi.nyckeltal_id, "trend"]
+            if kpi.nyckeltal_id in trend.index else "saknas"})
+    return charted
+
+
+def goal_views(tables: Frames, figures: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A page per programme goal: its activities, its status by year, its key figures and
+    the Agenda 2030 targets it is linked to."""
+    activities = tables["aktiviteter"]
+    status_table = tables["aktivitetsstatus_per_mal"]
+    links = tables["agenda2030_koppling"]
+    labels = target_labels(tables)
+    goals = []
+    for goal in tables["malprogram"].itertuples(index=False):
+        yearly = status_table[status_table["mal_id"] == goal.mal_id]
+        codes = sorted(set(links.loc[(links["objekttyp"] == "programmal")
+                                     & (links["objekt_id"] == goal.mal_id), "delmal_id"]))
+        goals.append({
+            "goal": goal,
+            "activities": latest_activities(activities[activities["mal_id"] == goal.mal_id]),
+            "yearly": [{"year": int(r.rapportar), "bar": status_bars(
+                {s: int(getattr(r, c)) for s, c in STATUSES.items()}),
+                "chart_id": f"status-{goal.mal_id}-{int(r.rapportar)}"}
+                for r in yearly.itertuples(index=False)],
+            "figures": figures.get(goal.mal_id, []),
+            "goal_targets": [(code, labels[code]) for code in codes]})
+    return goals
+
+
+class Site:
+    """Writes pages into the release folder, Swedish at the root and English under en/."""
+
+    def __init__(self, folder: Path, env: Environment, common: dict[str, Any]) -> None:
+        self.folder, self.env, self.common = folder, env, common
+        self.written: list[str] = []
+
+    def page(self, template: str, path: str, lang: str, **context: Any) -> None:
+        actual = localised(path, lang)
+        root = "../" * actual.count("/")
+        other = "en" if lang == "sv" else "sv"
+        html = self.env.get_template(template).render(
+            t=translator(lang), lang=lang, other_lang=other, root=root,
             switch=(f"{root}en/{path}" if lang == "sv" else f"{root}{path}"),
-            home=f"{root}{'' if lang == 'sv' else 'en/'}", **common, **context)
-        target = folder / actual
+            home=f"{root}{'' if lang == 'sv' else 'en/'}", **self.common, **context)
+        target = self.folder / actual
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(html, encoding="utf-8")
-        written.append(actual)
+        self.written.append(actual)
 
-    for name, report in reports.items():
-        (folder / "rapport").mkdir(exist_ok=True)
+
+def render_language(site: Site, view: View, lang: str) -> None:
+    """Every page of one language, from the view data."""
+    site.page("index.html", "index.html", lang, **view.home)
+    site.page("datasets.html", "datasets/index.html", lang, resources=view.resources)
+    for dataset in view.datasets:
+        site.page("dataset.html", f"datasets/{dataset['name']}.html", lang, **dataset)
+    site.page("agenda2030.html", "agenda2030.html", lang, **view.agenda)
+    site.page("rapporteringsstatus.html", "rapporteringsstatus.html", lang, status=view.status)
+    for goal in view.goals:
+        site.page("goal.html", f"mal/{goal['goal'].mal_id}.html", lang, **goal)
+    for name, report in view.reports.items():
+        site.page("report.html", f"rapport/uppfoljning-{name}.html", lang, report=report,
+                  name=name)
+
+
+def write_reports(folder: Path, view: View) -> None:
+    """Each follow-up report's numbers as JSON, and the report as PDF in Swedish (rapport/)
+    and in English (en/rapport/)."""
+    for lang in LANGUAGES:
+        (folder / localised("rapport", lang)).mkdir(parents=True, exist_ok=True)
+    for name, report in view.reports.items():
         (folder / "rapport" / f"uppfoljning-{name}.json").write_bytes(json_document(report))
-        (folder / "rapport" / f"uppfoljning-{name}.pdf").write_bytes(follow_up_pdf(report))
+        for lang in LANGUAGES:
+            (folder / localised(f"rapport/uppfoljning-{name}.pdf", lang)).write_bytes(
+                follow_up_pdf(report, lang, view.sdg_names[lang]))
 
-    previews: dict[str, pd.DataFrame] = {}
-    charted: dict[str, list[dict[str, Any]]] = {}
-    line = env.get_template("charts.html").module.line
 
-    def figures_of(goal_id: str) -> list[dict[str, Any]]:
-        """A goal's key figures with their charts (the same in both languages): one pass
-        over the values, not one filter per key figure."""
-        if not charted:
-            series = series_by_figure(values)
-            definitions = tables["nyckeltal_definitioner"]
-            for kpi in definitions.itertuples(index=False):
-                years, found = series.get(kpi.nyckeltal_id, ([], []))
-                points = {int(y): json_value(v) for y, v in zip(years, found, strict=True)}
-                chart = charts.line_chart(points, kpi.namn, kpi.enhet)
-                charted.setdefault(kpi.mal_id, []).append({
-                    "kpi": kpi, "chart": chart,
-                    "svg": line(chart, f"kpi-{kpi.nyckeltal_id}"),  # drawn once, for both
-                    "trend": trend.loc[kpi.nyckeltal_id, "trend"]
-                    if kpi.nyckeltal_id in trend.index else "saknas"})
-        return charted.get(goal_id, [])
+def write_diagrams(folder: Path, drawn: dict[str, dict[str, Any]]) -> None:
+    """diagram/<id>.csv and diagram/<id>.svg; en/diagram/<id>.svg where the image has words."""
+    for lang in LANGUAGES:
+        (folder / localised("diagram", lang)).mkdir(parents=True, exist_ok=True)
+    for chart_id, files in drawn.items():
+        (folder / "diagram" / f"{chart_id}.csv").write_bytes(files["csv"])
+        for lang, svg in files["svg"].items():
+            (folder / localised(f"diagram/{chart_id}.svg", lang)).write_text(svg, encoding="utf-8")
 
-    for lang in ("sv", "en"):
-        goals = []
-        for goal in programme.itertuples(index=False):
-            latest = status_table[(status_table["mal_id"] == goal.mal_id)
-                                  & (status_table["rapportar"] == latest_year)]
-            counts = {s: int(latest.iloc[0][c]) if len(latest) else 0
-                      for s, c in STATUSES.items()}
-            goals.append({"goal": goal, "counts": counts,
-                          "bar": charts.status_bar(counts, TEXT[lang])})
-        fleet = tables["fossilfri_andel_fordon"]
-        budget = tables["budgetavvikelse"].groupby("ar")["avvikelse_tkr"].sum(min_count=1)
-        page("index.html", "index.html", lang, goals=goals, latest_year=latest_year,
-             fleet_chart=charts.bar_chart(
-                 {int(r.ar): json_value(r.andel_fossilfria_procent) for r in
-                  fleet.itertuples(index=False)}, TEXT[lang]["fossil_free"], "%"),
-             budget_chart=charts.bar_chart(
-                 {int(y): json_value(v) for y, v in budget.items()}, TEXT[lang]["deviation"],
-                 "tkr"),
-             overview=tables["agenda2030_oversikt"])
-        page("datasets.html", "datasets/index.html", lang, resources=resources)
-        for resource in resources:
-            dataset_id = resource["name"]
-            preview = previews.setdefault(dataset_id, datasets[dataset_id].preview(10))
-            page("dataset.html", f"datasets/{dataset_id}.html", lang, resource=resource,
-                 schema=register.published_descriptor(dataset_id), columns=list(preview.columns),
-                 preview=_rows(preview, 10), rows=datasets[dataset_id].rows,
-                 change=changes.get(dataset_id))
-        overview = tables["agenda2030_oversikt"]
-        links = tables["agenda2030_koppling"]
-        targets = tables["sdg_delmal"].set_index("delmal_id")
-        tiles = []
-        english = dict(zip(tables["sdg_mal"]["sdg_mal"], tables["sdg_mal"]["namn_en"],
-                           strict=True))
-        for row in overview.itertuples(index=False):
-            goal_links = links[links["sdg_mal"] == row.sdg_mal]
-            tiles.append({"row": row, "ink": charts.text_colour(row.farg),
-                          "name": row.namn if lang == "sv" else english[row.sdg_mal],
-                          "targets": sorted(set(goal_links["delmal_id"])),
-                          "goals": sorted(set(goal_links.loc[goal_links["objekttyp"] ==
-                                                             "programmal", "objekt_id"]))})
-        page("agenda2030.html", "agenda2030.html", lang, tiles=tiles, targets=targets)
-        for goal in programme.itertuples(index=False):
-            mine = activities[activities["mal_id"] == goal.mal_id]
-            current = latest_activities(mine)  # sorted by aktivitet_id
-            yearly = status_table[status_table["mal_id"] == goal.mal_id]
-            figures = figures_of(goal.mal_id)
-            page("goal.html", f"mal/{goal.mal_id}.html", lang, goal=goal, activities=current,
-                 yearly=[{"year": int(r.rapportar), "bar": charts.status_bar(
-                     {s: int(getattr(r, c)) for s, c in STATUSES.items()}, TEXT[lang])}
-                     for r in yearly.itertuples(index=False)],
-                 figures=figures,
-                 goal_targets=[(code, targets.loc[code]) for code in sorted(set(
-                     links.loc[(links["objekttyp"] == "programmal")
-                               & (links["objekt_id"] == goal.mal_id), "delmal_id"]))])
-        for name, report in reports.items():
-            page("report.html", f"rapport/uppfoljning-{name}.html", lang, report=report,
-                 name=name)
+
+def localised(path: str, lang: str) -> str:
+    """Where a file in ``lang`` goes: Swedish at the root, English under en/."""
+    return path if lang == "sv" else f"en/{path}"
+
+
+def write_assets(folder: Path, env: Environment) -> None:
     (folder / "assets").mkdir(exist_ok=True)
     for asset in ("style.css", "favicon.svg"):
         (folder / "assets" / asset).write_text(env.loader.get_source(env, asset)[0],
                                                encoding="utf-8")
-    return written
+
+
+def build_portal(folder: Path, datasets: dict[str, Built], register: Register,
+                 resources: list[dict[str, Any]], changes: dict[str, Any], version: str,
+                 created: str, periods: list[tuple[int, int]] = DEFAULT_PERIODS) -> list[str]:
+    """Write every page of the portal into the release folder; returns the pages written."""
+    env = environment()
+    view = build_view(Frames(datasets), register, resources, changes, version, created,
+                      periods, env)
+    write_reports(folder, view)
+    write_diagrams(folder, view.diagrams)
+    site = Site(folder, env, view.common)
+    for lang in LANGUAGES:
+        render_language(site, view, lang)
+    write_assets(folder, env)
+    return site.written

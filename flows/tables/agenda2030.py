@@ -14,6 +14,8 @@ import pandas as pd
 
 from flows.checks.sdg import parse_targets
 from flows.core.problems import Problem, problem
+from flows.core.vocabulary import status_columns
+from flows.tables.derived import municipality_totals
 
 OWN_RATIONALE = "Angiven av förvaltningen i aktivitetsrapporten."
 
@@ -25,24 +27,17 @@ def check_mapping(mapping: pd.DataFrame, programme: pd.DataFrame, definitions: p
     found: list[Problem] = []
     for number, row in enumerate(mapping.itertuples(index=False), start=2):
         if row.objekt_id not in known[row.objekttyp]:
-            found.append(problem(
-                "unknown-mapped-object", file,
-                f"{row.objekttyp} '{row.objekt_id}' finns inte. Använd ett id ur "
-                f"{'malprogram' if row.objekttyp == 'programmal' else 'nyckeltal_definitioner'}.",
-                f"{row.objekttyp} '{row.objekt_id}' does not exist. Use an id from "
-                f"{'malprogram' if row.objekttyp == 'programmal' else 'nyckeltal_definitioner'}.",
-                row=number, field="objekt_id", value=row.objekt_id))
+            codelist = "malprogram" if row.objekttyp == "programmal" else "nyckeltal_definitioner"
+            found.append(problem("unknown-mapped-object", file, "problem.unknown-mapped-object.id",
+                                 {"kind": row.objekttyp, "id": row.objekt_id, "codelist": codelist},
+                                 row=number, field="objekt_id", value=row.objekt_id))
     for kind, ids, type_ in (("programmal", programme["mal_id"], "unmapped-goal"),
                              ("nyckeltal", definitions["nyckeltal_id"], "unmapped-key-figure")):
         mapped = set(mapping.loc[mapping["objekttyp"] == kind, "objekt_id"])
         for ident in ids:
             if ident not in mapped:
-                found.append(problem(
-                    type_, file,
-                    f"{ident} saknar koppling till Agenda 2030. Lägg till minst en rad med "
-                    f"objekttyp {kind} och objekt_id {ident}.",
-                    f"{ident} has no link to Agenda 2030. Add at least one row with object type "
-                    f"{kind} and object id {ident}.", value=ident, severity="warning"))
+                found.append(problem(type_, file, "problem.unmapped.no-link",
+                                     {"id": ident, "kind": kind}, value=ident, severity="warning"))
     return found
 
 
@@ -99,8 +94,8 @@ def key_figure_trends(nyckeltal: pd.DataFrame, definitions: pd.DataFrame, munici
                       ) -> pd.DataFrame:
     """nyckeltal_trend: per key figure the two latest years with a value (the municipality,
     gender T) and whether the change goes the desired way."""
-    values = nyckeltal[(nyckeltal["kommun_id"] == municipality) & (nyckeltal["kon"] == "T")
-                       & nyckeltal["varde"].notna()]
+    values = municipality_totals(nyckeltal, municipality)
+    values = values[values["varde"].notna()]
     by_figure = series_by_figure(values)
     rows = []
     for definition in definitions.itertuples(index=False):
@@ -140,8 +135,7 @@ def direction(change: float, desired: str) -> str:
     return "förbättras" if better else "försämras"
 
 
-STATUS_COLUMNS = {"planerad": "aktiviteter_planerad", "pågående": "aktiviteter_pagaende",
-                  "genomförd": "aktiviteter_genomford", "avbruten": "aktiviteter_avbruten"}
+STATUS_COLUMNS = status_columns("aktiviteter")
 TREND_COLUMNS = {"förbättras": "nyckeltal_forbattras", "försämras": "nyckeltal_forsamras",
                  "oförändrad": "nyckeltal_oforandrade", "saknas": "nyckeltal_utan_trend"}
 

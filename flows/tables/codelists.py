@@ -5,7 +5,6 @@ pandas frames with one nullable column per schema field."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -15,6 +14,7 @@ from flows.checks.delivery import codelist_resource
 from flows.checks.explain import describe
 from flows.core.problems import Problem
 from flows.core.register import Register
+from flows.core.values import native_number
 from flows.tables.agenda2030 import check_mapping
 
 DTYPES = {"integer": "Int64", "year": "Int64", "number": "Float64", "string": "string",
@@ -27,7 +27,7 @@ def to_frame(records: list[dict[str, Any]], schema: Schema, *, sort: bool = True
     rows sorted by the primary key (codelists keep their maintained order: sort=False)."""
     columns = {}
     for field in schema.fields:
-        values = [_plain(record.get(field.name)) for record in records]
+        values = [native_number(record.get(field.name)) for record in records]
         dtype = DTYPES.get(field.type, "object")
         columns[field.name] = pd.Series(values, dtype=dtype)
     frame = pd.DataFrame(columns)
@@ -35,12 +35,6 @@ def to_frame(records: list[dict[str, Any]], schema: Schema, *, sort: bool = True
     if sort and key and len(frame):
         frame = frame.sort_values(key, kind="stable").reset_index(drop=True)
     return frame
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def read_codelists(register: Register) -> tuple[dict[str, pd.DataFrame], list[Problem]]:

@@ -31,7 +31,9 @@ from flows.checks.verdict import ValidatedFile
 from flows.core.register import Register
 from flows.tables.agenda2030 import key_figure_trends, links, overview
 from flows.tables.codelists import DTYPES, conform, read_codelists
+from flows.tables.comparison import compare
 from flows.tables.derived import activity_status, budget_deviation, fossil_free_share
+from flows.tables.progress import key_figure_progress, progress_by_goal
 
 BATCH_ROWS = 65_536
 PREVIEW_ROWS = 10
@@ -47,6 +49,11 @@ DERIVED = {
                                                       r.package.municipality),
     "agenda2030_oversikt": lambda f, r: overview(f["agenda2030_koppling"], f["sdg_mal"],
                                                  f["aktiviteter"], f["nyckeltal_trend"]),
+    "nyckeltal_framsteg": lambda f, r: key_figure_progress(
+        f["nyckeltal"], f["nyckeltal_definitioner"], f["nyckeltal_trend"], r.package.municipality),
+    "framsteg_per_mal": lambda f, r: progress_by_goal(f["nyckeltal_framsteg"], f["agenda2030_koppling"]),
+    "nyckeltal_jamforelse": lambda f, r: compare(f["kolada_varden"], f["kolada_jamforelsegrupper"],
+                                                 f["nyckeltal_definitioner"], r.package.municipality),
 }
 
 

@@ -9,8 +9,9 @@ import datetime as dt
 
 import pandas as pd
 
-STATUSES = {"planerad": "antal_planerad", "pågående": "antal_pagaende",
-            "genomförd": "antal_genomford", "avbruten": "antal_avbruten"}
+from flows.core.vocabulary import status_columns
+
+STATUSES = status_columns("antal")  # status -> its column, in the statuses' order
 FOSSIL_FREE = {"el", "biogas", "hvo"}
 ELECTRIFIED = {"el", "elhybrid", "laddhybrid"}
 
@@ -31,6 +32,12 @@ def activity_status(aktiviteter: pd.DataFrame, malprogram: pd.DataFrame) -> pd.D
     share = (100 * table["antal_genomford"] / table["antal_totalt"].replace(0, pd.NA))
     table["andel_genomford_procent"] = share.astype("Float64").round(1)
     return table.sort_values(["mal_id", "rapportar"]).reset_index(drop=True)
+
+
+def municipality_totals(values: pd.DataFrame, municipality: str) -> pd.DataFrame:
+    """The rows of one municipality for all genders together (kon T): the figures the
+    municipality's follow-up reads, out of a key-figure table that holds every comparison."""
+    return values[(values["kommun_id"] == municipality) & (values["kon"] == "T")]
 
 
 def budget_deviation(ekonomi: pd.DataFrame) -> pd.DataFrame:

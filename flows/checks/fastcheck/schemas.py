@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from frictionless import Schema
+from frictionless import Dialect, Schema
 
 
 def load_schema(source: dict | str | Path) -> Schema:
@@ -38,3 +38,10 @@ def row_schema(schema: Schema) -> Schema:
     for item in descriptor["fields"]:
         item.get("constraints", {}).pop("unique", None)
     return Schema.from_descriptor(descriptor)
+
+
+def header_first() -> Dialect:
+    """The header is row 1, stated (a new dialect for each resource: a resource fills its
+    dialect in with what it detects). Without saying so, Frictionless guesses the header row
+    from the rows' widths and can take a short first data row for it."""
+    return Dialect(header_rows=[1])

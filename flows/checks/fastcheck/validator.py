@@ -16,13 +16,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from frictionless import Dialect, Package, Resource, Schema, errors
+from frictionless import Package, Resource, Schema, errors
 
 from flows.checks.fastcheck.fields import MISSING, UNSURE, FieldCheck
 from flows.checks.fastcheck.keycheck import Keys, order_row_errors
 from flows.checks.fastcheck.keys import canonical_type, cells_of, fits, typed_array
 from flows.checks.fastcheck.result import FastResult, Found, cell_errors, flat_error, from_frictionless
-from flows.checks.fastcheck.schemas import load_schema, row_schema, sibling_schema
+from flows.checks.fastcheck.schemas import header_first, load_schema, row_schema, sibling_schema
 from flows.intake.pieces import Piece, in_order, numbers_from, one_byte, parse_piece, pieces
 
 # pieces are parsed and checked in threads (pyarrow and numpy free the GIL), in order
@@ -234,21 +234,15 @@ def _header(path: Path, encoding: str, control: Any, schema: Schema):
         labels[0] = labels[0].lstrip("\ufeff")
     if labels == schema.field_names and "" not in labels and len(set(labels)) == len(labels):
         return labels, []  # the labels are the fields' names: nothing for Frictionless to say
-    probe = Resource(data=[labels], schema=schema, dialect=_header_first())
+    probe = Resource(data=[labels], schema=schema, dialect=header_first())
     with probe:
         header_errors = [from_frictionless(e) for e in probe.header.errors]
     return labels, header_errors
 
 
-def _header_first() -> Dialect:
-    """The header is row 1, stated (a new dialect each time: a resource fills its dialect in
-    with what it detects)."""
-    return Dialect(header_rows=[1])
-
-
 def _frictionless_rows(schema: Schema, labels: list[str], rows: list[list[Any]]):
     """Frictionless's own row-level errors and typed values for each given row."""
-    resource = Resource(data=[labels, *rows], schema=schema, dialect=_header_first())
+    resource = Resource(data=[labels, *rows], schema=schema, dialect=header_first())
     found = []
     with resource:
         for row in resource.row_stream:
@@ -276,7 +270,7 @@ def _frictionless(path: Path, schema: Schema, started: float, handed: list[str],
             schema=sibling_schema(lookup)))
     resources.append(Resource(name="data", path=path.name, basepath=str(base),
                               schema=Schema.from_descriptor(descriptor),
-                              dialect=_header_first()))
+                              dialect=header_first()))
     package = Package(resources=resources, basepath=str(base))
     report = package.get_resource("data").validate(limit_errors=10**12)
     task = report.tasks[0]
