@@ -81,7 +81,8 @@ def test_every_page_has_no_serious_or_critical_violation(release, server, browse
     browser.get_log("browser")  # nothing of these pages is left for the next test to read
 
 
-def test_the_search_page_with_results_has_no_serious_or_critical_violation(server, browser):
+def test_the_search_finds_pages_of_its_language_with_no_serious_or_critical_violation(
+        release, server, browser):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -89,10 +90,23 @@ def test_the_search_page_with_results_has_no_serious_or_critical_violation(serve
         browser.get(f"{server}{page}?q={query}")
         WebDriverWait(browser, 20).until(
             lambda b: b.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result"))
+        found = [a.get_attribute("href") for a in browser.find_elements(
+            By.CSS_SELECTOR, ".pagefind-ui__result-link")]
+        assert server + ("en/" if page.startswith("en/") else "") + \
+            "datasets/budgetavvikelse.html" in found, found
+        for href in found:  # every hit is a page of the release, in the page's language
+            assert href.startswith(server) and (release.path / href[len(server):]).is_file()
+            assert href[len(server):].startswith("en/") == page.startswith("en/"), href
         results = axe_results(browser)
         (AXE / f"{file_name(page)}-results.json").write_text(json.dumps(results, indent=1),
                                                              encoding="utf-8")
         assert blocking(results) == [], (page, blocking(results))
+    for url in serve_folder(release.path.parent):  # served below a folder: hits stay inside it
+        browser.get(f"{url}{release.version}/en/sok.html?q=budget")
+        WebDriverWait(browser, 20).until(
+            lambda b: b.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-link"))
+        assert all(a.get_attribute("href").startswith(f"{url}{release.version}/en/")
+                   for a in browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-link"))
 
 
 BROKEN = """<!doctype html>
