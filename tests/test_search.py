@@ -48,13 +48,13 @@ def test_the_search_pages_are_not_in_the_index(release):
 def test_the_same_pages_give_a_byte_identical_index(release, tmp_path):
     started = time.monotonic()
     copies = []
-    for name in ("a", "b"):
+    for name in ("a", "b", "c", "d"):  # Pagefind alone varies its entry file run by run
         site = tmp_path / name
         shutil.copytree(release.path, site, ignore=shutil.ignore_patterns("pagefind", "sok.html"))
         assert search.index_portal(site) is None
         copies.append({p.relative_to(site).as_posix(): p.read_bytes()
                        for p in (site / "pagefind").rglob("*") if p.is_file()})
-    assert copies[0] == copies[1] and len(copies[0]) > 10
+    assert all(copy == copies[0] for copy in copies) and len(copies[0]) > 10
     assert time.monotonic() - started < 30
 
 

@@ -4,12 +4,13 @@ and `en/sok.html` are written with Pagefind's search box. The browser fetches th
 files, so any static host serves it.
 
 It runs after the portal and before the checksums, so SHA256SUMS lists the index and
-`opendata verify` checks it. Pagefind's output is byte-identical for the same pages. A
-Pagefind that is missing, fails or hangs does not stop publishing: the run says so and the
-search pages say search is not available in this release."""
+`opendata verify` checks it. The index is byte-identical for the same pages (once Pagefind's
+entry file is sorted). A Pagefind that is missing, fails or hangs does not stop publishing:
+the run says so and the search pages say search is not available in this release."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -51,10 +52,19 @@ def index_portal(folder: Path, binary: Path | None = None) -> str | None:
     else:
         entry = folder / INDEX / "pagefind-entry.json"
         if done.returncode == 0 and entry.is_file():
+            sort_entry(entry)
             return None
         why = f"exit {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
     shutil.rmtree(folder / INDEX, ignore_errors=True)
     return why
+
+
+def sort_entry(entry: Path) -> None:
+    """Pagefind lists the languages in its entry file in a different order run by run (the
+    rest of the index is the same bytes for the same pages): sorted, the whole index is."""
+    found = json.loads(entry.read_text(encoding="utf-8"))
+    entry.write_text(json.dumps(found, sort_keys=True, ensure_ascii=False, separators=(",", ":")),
+                     encoding="utf-8")
 
 
 def write_search_pages(folder: Path, context: dict[str, Any], indexed: bool) -> list[str]:
