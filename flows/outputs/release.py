@@ -36,6 +36,7 @@ from flows.outputs.changes import changelog_markdown, release_changes
 from flows.outputs.database import restore_tables, write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
 from flows.outputs.portal import build_portal
+from flows.outputs.search import add_search
 from flows.outputs.verify import latest_damage, remember_seen
 from flows.outputs.writers import EXCEL_FIRST_DAY, EXCEL_MAX_ROWS, Written, write_dataset
 from flows.tables.datasets import Built
@@ -315,6 +316,15 @@ def write_portal(stage: Staging) -> None:
                  stage.version, stage.created, stage.settings.periods)
 
 
+def write_search(stage: Staging) -> None:
+    """Pagefind's index of the portal and its search pages (#15); a release whose index
+    could not be built goes out without search, and the run says so."""
+    note = add_search(stage.folder, stage.register, stage.version, stage.created,
+                      stage.settings.periods)
+    if note:
+        stage.notes.append(note)
+
+
 def write_api(stage: Staging) -> None:
     """opendata.db for Datasette: the previous release's tables kept where reused (needs
     only the built datasets: it runs beside the other steps)."""
@@ -355,7 +365,7 @@ def write_checksums(stage: Staging) -> None:
 
 STEPS: list[Callable[[Staging], None]] = [
     choose_reused, check_room, write_datasets, write_package, write_changes, check_data,  # the data,
-    write_portal, write_dcat]  # checked before anything is built on it
+    write_portal, write_search, write_dcat]  # checked before anything is built on it
 # beside the steps, on a thread of its own: SQLite's bulk ingest runs without the GIL, so on
 # two cores the database costs little more than the files
 BESIDE: list[Callable[[Staging], None]] = [write_api]
