@@ -190,3 +190,50 @@ def written(frame, folder: Path, dataset_id: str = "t") -> dict[str, bytes]:
     files = write_dataset(table.to_batches(), folder, dataset_id, table.num_rows,
                           schema=table.schema)
     return {f.format: (folder / f.path).read_bytes() for f in files}
+
+
+# --- the real browser (#15): Debian's Chromium driven by chromedriver, and a loopback server
+# for a release; used by test_portal.py and test_accessibility.py ------------------------------
+BUILD = PROJECT_ROOT / "build"  # what `make test` leaves for review: axe reports, screenshots
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for a test module (skips when Chromium is not installed)."""
+    if not shutil.which("chromium") or not shutil.which("chromedriver"):
+        pytest.skip("Debian chromium and chromium-driver are not installed (make browser)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1280,1800"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def serve_folder(folder: Path):
+    """Serve a folder over HTTP on loopback (as `python -m http.server` does); yields its URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(folder))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

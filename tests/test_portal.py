@@ -3,18 +3,15 @@ chromedriver): every page renders with no console error and no dead link, the re
 equal the published datasets', text from data is escaped, and screenshots are saved to
 build/screenshots/ for review."""
 
-import functools
-import http.server
 import json
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import RAW, publish_raw
+from conftest import RAW, publish_raw, serve_folder
 
 pytestmark = pytest.mark.slow  # a whole release and its portal
 
@@ -40,35 +37,7 @@ def release(tmp_path_factory, register):
 
 @pytest.fixture(scope="module")
 def server(release):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
-                                directory=str(release.path))
-    handler.log_message = lambda *args: None
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which("chromium") or not shutil.which("chromedriver"):
-        pytest.skip("Debian chromium and chromium-driver are not installed (make browser)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--window-size=1280,1800"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+    yield from serve_folder(release.path)
 
 
 def pages(release) -> list[str]:

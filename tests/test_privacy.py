@@ -2,6 +2,7 @@
 published file (any format, the portal, the database, the catalogue), the internal report
 lists each; text cells that would run as spreadsheet formulas are neutralised."""
 
+import gzip
 import io
 import shutil
 import sqlite3
@@ -112,6 +113,8 @@ def test_seeded_personal_data_appears_in_no_published_file(seeded_release):
                 text = " ".join(str(row) for table, in db.execute(
                     "select name from sqlite_master where type='table'")
                     for row in db.execute(f'select * from "{table}"'))
+        elif path.suffix.startswith(".pf_"):  # the search index (#15): gzip-compressed
+            text = gzip.decompress(path.read_bytes()).decode("utf-8", errors="replace")
         else:
             text = path.read_bytes().decode("utf-8", errors="replace")
         for needle in needles:

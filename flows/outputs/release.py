@@ -40,6 +40,7 @@ from flows.outputs.package import named, resource
 from flows.outputs.portal import build_portal
 from flows.outputs.release_zip import NAME as ZIP_NAME
 from flows.outputs.release_zip import write_release_zip
+from flows.outputs.search import add_search
 from flows.outputs.verify import latest_damage, remember_seen
 from flows.outputs.workbook_metadata import metadata_rows
 from flows.outputs.writers import EXCEL_FIRST_DAY, EXCEL_MAX_ROWS, Written, write_dataset
@@ -286,6 +287,15 @@ def write_portal(stage: Staging) -> None:
                  stage.version, stage.created, stage.settings.periods)
 
 
+def write_search(stage: Staging) -> None:
+    """Pagefind's index of the portal and its search pages (#15); a release whose index
+    could not be built goes out without search, and the run says so."""
+    note = add_search(stage.folder, stage.register, stage.version, stage.created,
+                      stage.settings.periods)
+    if note:
+        stage.notes.append(note)
+
+
 def write_api(stage: Staging) -> None:
     """opendata.db for Datasette: the previous release's tables kept where reused (needs
     only the built datasets: it runs beside the other steps)."""
@@ -340,7 +350,7 @@ STEPS: list[Callable[[Staging], None]] = [
     write_changes,
     check_data,
     write_portal,
-    # steps that read the written portal (a search index over its pages) go here
+    write_search,  # steps that read the written portal go after it
     write_dcat,
 ]
 # beside the steps, on a thread of its own: SQLite's bulk ingest runs without the GIL, so on
