@@ -60,12 +60,6 @@ def write_json(payload: object, default: Callable | None = None) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=default) + "\n")
 
 
-def one_line(message: str | None) -> str:
-    """A message (a Prefect state's, an exception's) on one line of at most 500 characters."""
-    text = " ".join((message or "").split())
-    return text.removeprefix("Flow run encountered an exception: ")[:500]
-
-
 # the folders every command that runs or shows the flow takes
 RawOption = Annotated[Path | None, typer.Option(help=helped("cli.option.raw"))]
 OutOption = Annotated[Path | None, typer.Option(help=helped("cli.option.out"))]

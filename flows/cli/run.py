@@ -24,10 +24,10 @@ from flows.cli.common import (
     fail,
     helped,
     load_settings,
-    one_line,
 )
 from flows.cli.show import print_summary, print_unchanged, print_warnings
 from flows.core.messages import say
+from flows.core.runlog import one_line
 from flows.core.settings import Settings, configure_prefect_environment
 from flows.processes import stop_signals_unwind
 
