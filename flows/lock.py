@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.core.messages import say
+
 
 class RunInProgress(Exception):
     """Another run holds the lock."""
@@ -60,12 +62,9 @@ def run_lock(out_dir: Path, wait_seconds: float = 0.0) -> Iterator[None]:
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     handle.seek(0)
-                    holder = handle.read().strip() or "okänd / unknown"
-                    raise RunInProgress(
-                        f"En annan körning publicerar redan till {out_dir} (process {holder}). "
-                        "Vänta tills den är klar eller använd --wait. / Another run is "
-                        f"publishing to {out_dir} (process {holder}); wait or use --wait."
-                    ) from None
+                    holder = handle.read().strip() or str(say("run.unknown-holder"))
+                    raise RunInProgress(str(say("run.busy", out_dir=out_dir, holder=holder))
+                                        ) from None
                 time.sleep(0.2)
         handle.seek(0)
         handle.truncate()

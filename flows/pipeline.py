@@ -31,6 +31,7 @@ from flows.core import progress
 from flows.core.diskfault import DiskFault, writing
 from flows.core.fingerprint import validation_key
 from flows.core.memory import few_arenas, give_back
+from flows.core.messages import Said, say, t
 from flows.core.problems import Problem
 from flows.core.register import DEFAULT_SCHEMAS, load_register
 from flows.core.settings import Settings, SettingsError
@@ -60,7 +61,7 @@ from flows.outputs.verify import damage_note, latest_damage
 from flows.tables.codelists import read_codelists
 from flows.tables.datasets import Built, build_tables
 
-SKIPPED = "Överhoppad / Skipped"  # the state of a run that met another run's lock
+SKIPPED = str(say("run.skipped-state"))  # the state of a run that met another run's lock
 
 
 def _retry_transient(task: Any, task_run: Any, state: State) -> bool:
@@ -84,7 +85,7 @@ def pull_deliveries(source: str, mirror: Path) -> Pulled:
                 pulled.files, source, len(pulled.updated), len(pulled.removed))
     for name in pulled.moving:
         found = pulled_in_motion(name, name in pulled.kept)
-        logger.warning("%s / %s", found.message_sv, found.message_en)
+        logger.warning(str(Said(found.message_sv, found.message_en)))
     return pulled
 
 
@@ -213,15 +214,14 @@ def publish_release(tables: dict[str, Built], settings: Settings, inputs: str,
                                 keep=settings.keep_releases, settings=settings, inputs=inputs,
                                 reuse=not full)
     except PublishError as error:
-        get_run_logger().error("Releasen validerade inte / the release did not validate: %s",
-                               error.errors[:20])
-        return f"Releasen validerade inte / {error}"
+        get_run_logger().error("%s: %s", say("run.release-invalid"), error.errors[:20])
+        return str(Said(t("run.release-invalid", "sv"), str(error)))
     except DiskFault as fault:  # not the release's fault: say what to do, no traceback
         get_run_logger().error(str(fault))
         return str(fault)
     except Exception as error:  # any other failure: latest stays as it was, the run reports it
-        get_run_logger().exception("Publiceringen misslyckades / publishing failed")
-        return f"Publiceringen misslyckades / publishing failed: {type(error).__name__}: {error}"
+        get_run_logger().exception(str(say("run.publishing-failed")))
+        return f"{say('run.publishing-failed')}: {type(error).__name__}: {error}"
     progress.report("published", release.version)
     return release
 
@@ -244,7 +244,7 @@ def write_run_reports(summary: RunSummary, reports_dir: Path) -> Path:
         table=[{"fil": f.path, "lasta": f.rows_read, "publicerade": f.rows_published,
                 "avvisade": f.rows_rejected, "behallna": f.rows_kept, "fel": len(f.problems)}
                for f in summary.files],
-        description="Lästa = publicerade + avvisade, per fil / read = published + rejected")
+        description=str(say("run.summary-caption")))
     for department, text in department_summaries(summary, folder=folder, shown=20).items():
         create_markdown_artifact(key=f"validering-{department.replace('_', '-')}",
                                  markdown=text, description=f"Valideringsrapport {department}")
@@ -279,8 +279,7 @@ def _tell_operator(flow: Any, flow_run: Any, state: State) -> None:
         settings = Settings.from_env(notify_url=parameters.get("notify_url"),
                                      notify_on=parameters.get("notify_on"))
     except ValueError as error:  # the run's outcome stands; only the telling is off
-        logger.warning("Ingen underrättelse: inställningarna är fel / nothing was notified: "
-                       "the settings are invalid (OPENDATA_NOTIFY_*, OPENDATA_SMTP_*): %s", error)
+        logger.warning("%s: %s", say("run.not-notified"), error)
         return
     tell(summary if isinstance(summary, RunSummary) else None,
          failed=state.is_failed() or state.is_crashed(), message=state.message,
@@ -319,29 +318,39 @@ def publish_open_data(raw_dir: Path = Path("raw"), out_dir: Path = Path("publish
     few_arenas()  # the checks run on threads: see flows.core.memory
     try:
         with run_lock(settings.out_dir, wait_for_lock):
-            moving: list[Problem] = []
-            if source:
-                try:
-                    pulled = pull_deliveries(source, settings.raw_dir)
-                except Exception as error:
-                    reason = f"Källan kunde inte hämtas / the source could not be pulled: {error}"
-                    logger.error(reason)
-                    return Failed(message=reason)
-                moving = [pulled_in_motion(n, n in pulled.kept) for n in pulled.moving]
+            moving = _pull(source, settings.raw_dir) if source else []
             summary, fault = _publish(settings, full, logger, moving)
     except RunInProgress as busy:  # skipped, not failed: the other run publishes the reports
-        reason = (f"Hoppade över körningen efter {wait_for_lock:g} s väntan / skipped after "
-                  f"waiting {wait_for_lock:g} s: {busy}")
+        reason = f"{say('run.skipped', seconds=wait_for_lock)}: {busy}"
         logger.error(reason)
         return Cancelled(name=SKIPPED, message=reason)
-    except DiskFault as fault:  # before anything was published: latest is as it was
-        logger.error(str(fault))
-        return Failed(message=str(fault))
+    except (NotPulled, DiskFault) as error:  # before anything was published: latest stands
+        logger.error(str(error))
+        return Failed(message=str(error))
+    return _final_state(summary, fault, logger)
+
+
+class NotPulled(Exception):
+    """The source could not be pulled (after the retries of transient errors)."""
+
+
+def _pull(source: str, raw_dir: Path) -> list[Problem]:
+    """Pull the deliveries from `source` into `raw_dir`: the files that changed while they were
+    pulled (they are named in the run's reports)."""
+    try:
+        pulled = pull_deliveries(source, raw_dir)
+    except Exception as error:
+        raise NotPulled(f"{say('run.not-pulled')}: {error}") from error
+    return [pulled_in_motion(name, name in pulled.kept) for name in pulled.moving]
+
+
+def _final_state(summary: RunSummary, fault: str | None, logger: Any) -> State:
+    """Completed when a release was published or nothing changed; else Failed, with why."""
     if fault:
         logger.error(fault)
         return Failed(message=fault, data=summary)
     if summary.unchanged_since:
-        return Completed(message=f"Oförändrad / unchanged: {summary.unchanged_since}",
+        return Completed(message=f"{say('run.unchanged')}: {summary.unchanged_since}",
                          data=summary)
     if summary.release is None:
         logger.error("Ingen release publicerades: %s", summary.reason)
@@ -354,63 +363,87 @@ def _publish(settings: Settings, full: bool, logger: Any,
     """The run's summary, and what went wrong after the release was decided (a state or report
     folder that could not be written), if anything. `moving`: files that changed while they
     were pulled - the run goes on (never "nothing changed") so that they are in its reports."""
-    raw_dir, out_dir, state_dir = settings.raw_dir, settings.out_dir, settings.state_dir
-    schemas_dir, reports_dir = settings.schemas_dir, settings.reports_dir
     given = gather_inputs(settings)
-    found, digests, context, inputs = given.found, given.digests, given.context, given.inputs
-    warnings = _damaged_latest(out_dir, logger)
+    warnings = _damaged_latest(settings.out_dir, logger)
     rebuild = full or bool(warnings)  # nothing of a damaged release is reused
-    previous = None if rebuild or moving else unchanged_since(out_dir, inputs)
+    previous = None if rebuild or moving else unchanged_since(settings.out_dir, given.inputs)
     if previous:
-        logger.info("Inget har ändrats sedan release %s: inget att göra / nothing changed",
-                    previous)
+        logger.info(str(say("run.nothing-changed", version=previous)))
         progress.report("unchanged", previous)
-        return RunSummary(raw_dir=str(raw_dir), published=False, unchanged_since=previous,
-                          files=[], finished=_now()), None
+        return RunSummary(raw_dir=str(settings.raw_dir), published=False, files=[],
+                          unchanged_since=previous, finished=_now()), None
     # part of the inputs: checked when they change
-    codelists, reference = check_reference_data(schemas_dir)
-    keys = [validation_key(f.name, digests[f.name], context) for f in found.files]
+    codelists, reference = check_reference_data(settings.schemas_dir)
+    merged, tables, damaged = _validate_and_build(settings, given, codelists, full, rebuild)
+    files = file_summaries(given.found, merged, moving)
+    release, fault = None, None
+    reason = _nothing_to_publish(reference, files)
+    if reason is None:
+        release, reason, fault = _release(settings, tables, merged, given.inputs, rebuild,
+                                          damaged)
+    damaged += set_aside_latest(settings.reports_dir)
+    for line in damaged:
+        logger.warning(line)
+    summary = RunSummary(raw_dir=str(settings.raw_dir), published=release is not None,
+                         reason=reason, release=release, files=files,
+                         reference_problems=reference, warnings=[*warnings, *damaged],
+                         finished=_now())
+    return summary, _report(summary, settings.reports_dir, fault, logger)
+
+
+def _validate_and_build(settings: Settings, given: RunInputs, codelists: dict[str, pd.DataFrame],
+                        full: bool, rebuild: bool
+                        ) -> tuple[list[ValidatedFile], dict[str, Built], list[str]]:
+    """Every file's verdict (from the store when it has one), then the tables: the merged
+    verdicts, the tables and the warnings about damaged state replaced."""
+    found, context, state_dir = given.found, given.context, settings.state_dir
+    keys = [validation_key(f.name, given.digests[f.name], context) for f in found.files]
     store = Path(state_dir) / "verdicts"
     with writing(state_dir):  # verdicts, accepted rows and the build's work files go there
-        results, damaged = validate_deliveries(found.files, keys, schemas_dir, store, full,
-                                               settings.split_bytes)
+        results, damaged = validate_deliveries(found.files, keys, settings.schemas_dir, store,
+                                               full, settings.split_bytes)
         VerdictStore(store).prune(set(keys))
         merged, tables, kept_damaged = build_published_tables(
             quote(results), settings, codelists, context,
             {f.name: k for f, k in zip(found.files, keys, strict=True)}, rebuild)
-    damaged += kept_damaged
-    files = file_summaries(found, merged, moving)
-    reason, release, fault = None, None, None
+    return merged, tables, damaged + kept_damaged
+
+
+def _nothing_to_publish(reference: list[Problem], files: list) -> str | None:
+    """Why no release can be made (invalid codelists, no valid row), or None."""
     if any(p.severity == "error" for p in reference):
-        reason = ("Kodlistorna i schemas/codelists har fel / the codelists are invalid: "
-                  + "; ".join(p.message_en for p in reference if p.severity == "error")[:500])
-    elif not any(f.rows_published or f.rows_kept for f in files):
-        reason = "Inga giltiga rader att publicera / no valid rows to publish"
-    else:
-        with publishing():  # the release and what it accepted are written together
-            outcome = publish_release(quote(tables), settings, inputs, rebuild)
-            if isinstance(outcome, str):
-                reason = outcome
-            else:
-                release = outcome
-                fault = _remember(state_dir, merged, release, damaged)
-    damaged += set_aside_latest(reports_dir)
-    for line in damaged:
-        logger.warning(line)
-    summary = RunSummary(raw_dir=str(raw_dir), published=release is not None, reason=reason,
-                         release=release, files=files, reference_problems=reference,
-                         warnings=[*warnings, *damaged], finished=_now())
+        return (f"{say('run.codelists-invalid')}: "
+                + "; ".join(p.message_en for p in reference if p.severity == "error")[:500])
+    if not any(f.rows_published or f.rows_kept for f in files):
+        return str(say("run.no-valid-rows"))
+    return None
+
+
+def _release(settings: Settings, tables: dict[str, Built], merged: list[ValidatedFile],
+             inputs: str, rebuild: bool, damaged: list[str]
+             ) -> tuple[Release | None, str | None, str | None]:
+    """The release, or why there is none; and a state folder's fault keeping what it accepted.
+    The release and what it accepted are written together (flows.lock.publishing)."""
+    with publishing():
+        outcome = publish_release(quote(tables), settings, inputs, rebuild)
+        if isinstance(outcome, str):
+            return None, outcome, None
+        return outcome, None, _remember(settings.state_dir, merged, outcome, damaged)
+
+
+def _report(summary: RunSummary, reports_dir: Path, fault: str | None, logger: Any) -> str | None:
+    """The run's reports, the release announced; the run's fault, or a report folder's."""
     try:
         with writing(reports_dir):
             folder = write_run_reports(quote(summary), reports_dir)
     except DiskFault as error:
-        folder, fault = None, fault or _after_release(release, error)
-    if release is not None:
-        _announce(release, logger)
+        folder, fault = None, fault or _after_release(summary.release, error)
+    if summary.release is not None:
+        _announce(summary.release, logger)
     logger.info("Filer %d, rader lästa %d, publicerade %d, avvisade %d; rapport i %s",
-                len(files), summary.rows_read, summary.rows_published, summary.rows_rejected,
-                folder)
-    return summary, fault
+                len(summary.files), summary.rows_read, summary.rows_published,
+                summary.rows_rejected, folder)
+    return fault
 
 
 def _damaged_latest(out_dir: Path, logger: Any) -> list[str]:
@@ -439,18 +472,18 @@ def _remember(state_dir: Path, merged: list[ValidatedFile], release: Release,
 def _after_release(release: Release | None, error: DiskFault) -> str:
     if release is None:
         return str(error)
-    return (f"Release {release.version} publicerades, men / was published, but: {error}")
+    return f"Release {release.version} {say('run.published-but')}: {error}"
 
 
 def _announce(release: Release, logger: Any) -> None:
     """The release as an artifact in Prefect's UI; what a format could not hold, logged."""
     create_markdown_artifact(
-        key="publicering", description="Senaste publiceringen / the latest release",
+        key="publicering", description=str(say("run.latest-release")),
         markdown=(f"# Release {release.version}\n\n"
-                  f"- Mapp / folder: `{release.path}`\n"
+                  f"- {say('run.folder')}: `{release.path}`\n"
                   f"- Data Package: `{release.path / 'datapackage.json'}`\n"
                   f"- Portal: `{release.path / 'index.html'}`\n"
-                  f"- Rader per dataset / rows per dataset: "
+                  f"- {say('run.rows-per-dataset')}: "
                   + ", ".join(f"{k} {v}" for k, v in release.rows.items())
                   + "".join(f"\n- {line}" for line in release_notes(release))))
     for line in release_notes(release):

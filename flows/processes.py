@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import Any
 
+from flows.core.messages import say
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)  # SIGINT already raises KeyboardInterrupt
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
@@ -189,9 +191,8 @@ class KeptServer:
                 self.give_up(code)
                 return
             restarted.append(now)
-            self.say(f"Prefect-servern avslutades (kod {code}); startar om den / the Prefect "
-                     f"server exited (code {code}); starting it again")
+            self.say(str(say("run.server-exited", code=code)))
             stop_server(self.process, grace=0)  # what is left of its group
             self.process = start_server(self.argv)
             if self.healthy():
-                self.say("Prefect-servern svarar igen / the Prefect server answers again")
+                self.say(str(say("run.server-answers")))

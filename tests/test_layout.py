@@ -6,7 +6,7 @@ import ast
 from flows.core.settings import PROJECT_ROOT
 
 STAGES = ["core", "intake", "checks", "tables", "outputs"]
-TOP = len(STAGES)  # pipeline, cli, lock, processes: the flow and the command on top
+TOP = len(STAGES)  # pipeline, cli/, lock, processes, serving: the flow and the command on top
 
 
 def stage_of(module: str) -> int:
@@ -27,8 +27,10 @@ def imports(path) -> list[str]:
 
 def test_every_module_lives_in_a_stage_or_on_top():
     loose = sorted(p.name for p in (PROJECT_ROOT / "flows").glob("*.py"))
-    assert loose == ["__init__.py", "cli.py", "inputs.py", "lock.py", "pipeline.py",
-                     "processes.py"]
+    assert loose == ["__init__.py", "inputs.py", "lock.py", "pipeline.py", "processes.py",
+                     "serving.py"]
+    packages = sorted(p.parent.name for p in (PROJECT_ROOT / "flows").glob("*/__init__.py"))
+    assert packages == sorted([*STAGES, "cli"])  # cli: the command, one module per command
 
 
 def test_imports_only_run_down_the_stages():

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import RAW, publish_raw, serve_folder
+from conftest import RAW, serve_folder, validated
 
 pytestmark = pytest.mark.slow  # a whole release and its portal
 
@@ -22,9 +22,10 @@ WRITTEN_ELSEWHERE = {"hela-releasen.zip"}
 
 
 @pytest.fixture(scope="module")
-def release(tmp_path_factory, register):
-    tmp = tmp_path_factory.mktemp("portal")
-    raw = tmp / "raw"
+def tables(tmp_path_factory, register):
+    from flows.tables.datasets import build_tables
+
+    raw = tmp_path_factory.mktemp("portal-raw") / "raw"
     shutil.copytree(RAW, raw)
     target = raw / "2021" / "social" / "aktiviteter.csv"
     text = target.read_text(encoding="utf-8")
@@ -32,7 +33,14 @@ def release(tmp_path_factory, register):
     target.write_text(text.replace("Uppstart av Hälsocenter",
                                    "Uppstart av Hälsocenter <script>alert(1)</script>", 1),
                       encoding="utf-8")
-    return publish_raw(raw, tmp / "out", register)
+    return build_tables(validated(raw, register), register)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory, tables, register):
+    from flows.outputs.release import write_release
+
+    return write_release(tables, register, tmp_path_factory.mktemp("portal") / "out")
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +196,9 @@ def test_the_reporting_status_adds_up_to_the_published_datasets(release):
     activities, values = read(release, "aktiviteter"), read(release, "nyckeltal")
     links, definitions = read(release, "agenda2030_koppling"), read(release, "nyckeltal_definitioner")
     overview = read(release, "agenda2030_oversikt")
+    progress = read(release, "nyckeltal_framsteg")
+    targeted = set(progress[progress.metod == "mal"].nyckeltal_id)
+    assessed = set(progress[~progress.status.isin(["for_lite_data", "ej_bedombar"])].nyckeltal_id)
     values = values[(values.kommun_id == 604) & (values.kon == "T") & (values.varde != "")]
     year = max(activities.rapportar.max(), values.ar.max())
     reported = set(activities[activities.rapportar == year].aktivitet_id)
@@ -205,6 +216,8 @@ def test_the_reporting_status_adds_up_to_the_published_datasets(release):
         expected[f"sdg-{goal.sdg_mal}"] = {
             "targets": counts(mine.delmal_id, with_data),
             "key_figures": counts(mine[mine.objekttyp == "nyckeltal"].objekt_id, valued),
+            "with_target": counts(mine[mine.objekttyp == "nyckeltal"].objekt_id, targeted),
+            "assessed": counts(mine[mine.objekttyp == "nyckeltal"].objekt_id, assessed),
             "activities": counts(mine[mine.objekttyp == "aktivitet"].objekt_id, reported)}
         assert (expected[f"sdg-{goal.sdg_mal}"]["targets"][1],
                 expected[f"sdg-{goal.sdg_mal}"]["key_figures"][1],
@@ -218,7 +231,17 @@ def test_the_reporting_status_adds_up_to_the_published_datasets(release):
                      | ((links.objekttyp == "nyckeltal") & links.objekt_id.isin(kpis))]
         expected[goal.mal_id] = {"targets": counts(mine.delmal_id, with_data),
                                  "key_figures": counts(kpis, valued),
+                                 "with_target": counts(kpis, targeted),
+                                 "assessed": counts(kpis, assessed),
                                  "activities": counts(acts, reported)}
+    rolled = {("sdg-" if r.objekttyp == "sdg_mal" else "") + str(r.objekt_id): r
+              for r in read(release, "framsteg_per_mal").itertuples() if r.objekttyp != "delmal"}
+    for row_id, row in expected.items():  # the page adds up to framsteg_per_mal too
+        found = rolled.get(row_id)
+        assert (row["key_figures"][1], row["with_target"][0], row["assessed"][0]) == (
+            (found.antal_nyckeltal, found.antal_med_malvarde,
+             found.antal_nyckeltal - found.antal_for_lite_data - found.antal_ej_bedombar)
+            if found else (0, 0, 0)), row_id
     for page in ("rapporteringsstatus.html", "en/rapporteringsstatus.html"):
         html = (release.path / page).read_text(encoding="utf-8")
         shown = {row_id: {kind: (int(have), int(total)) for kind, have, total in re.findall(
@@ -229,6 +252,7 @@ def test_the_reporting_status_adds_up_to_the_published_datasets(release):
     goals = [v for k, v in expected.items() if not k.startswith("sdg-")]
     assert sum(g["activities"][1] for g in goals) == activities.aktivitet_id.nunique()
     assert sum(g["key_figures"][1] for g in goals) == len(definitions)
+    assert sum(g["with_target"][0] for g in goals) == (definitions.malvarde != "").sum() > 0
     missing = {k for k in definitions.nyckeltal_id if k not in valued}
     html = (release.path / "rapporteringsstatus.html").read_text(encoding="utf-8")
     assert all(f"<code>{k}</code>" in html for k in missing)
@@ -264,14 +288,6 @@ def test_every_chart_offers_its_data_and_its_image(release):
     assert "Deviation from budget" in english and "Avvikelse" in (
         release.path / "diagram" / "budget.svg").read_text(encoding="utf-8")
     assert not (release.path / "en" / "diagram" / "kpi-ANB-0001.svg").exists()  # no words
-    values = read(release, "nyckeltal")
-    values = values[(values.kommun_id == 604) & (values.kon == "T") & (values.varde != "")]
-    for path in (release.path / "diagram").glob("kpi-*.csv"):
-        records = rfc4180(path.read_bytes().decode("utf-8"))
-        mine = values[values.nyckeltal_id == path.stem[4:]]
-        assert records[0] == ["ar", "varde"]
-        assert [[int(a), float(v)] for a, v in records[1:]] == [
-            [int(r.ar), float(r.varde)] for r in mine.sort_values("ar").itertuples()]
     status = read(release, "aktivitetsstatus_per_mal")
     row = status[(status.mal_id == "O1") & (status.rapportar == 2020)].iloc[0]
     assert rfc4180((release.path / "diagram" / "status-O1-2020.csv").read_bytes().decode()) == [
@@ -318,3 +334,129 @@ def test_the_start_page_and_dataset_list_link_the_whole_release_and_the_status_p
         prefix = "../" * page.count("/")
         assert f'<a href="{prefix}hela-releasen.zip" type="application/zip">{text}</a>' in html
         assert "rapporteringsstatus.html" in html  # in the navigation
+
+
+def number(text) -> float | None:
+    return None if text == "" else float(text)
+
+
+def test_each_key_figure_chart_is_the_municipality_its_groups_the_country_and_the_target(release):
+    """The chart's CSV has the municipality (nyckeltal), each group's mean and the country
+    (nyckeltal_jamforelse, gender T) and the target (nyckeltal_definitioner); the target line
+    is drawn where there is a target and not otherwise."""
+    from strictness import rfc4180
+
+    values = read(release, "nyckeltal")
+    values = values[(values.kommun_id == 604) & (values.kon == "T") & (values.varde != "")]
+    compared = read(release, "nyckeltal_jamforelse")
+    compared = compared[compared.kon == "T"]
+    definitions = read(release, "nyckeltal_definitioner")
+    assert set(compared.nyckeltal_id) == {k for k in definitions.nyckeltal_id
+                                          if not k.startswith("ANB-")}
+    for kpi in definitions.itertuples():
+        header, *rows = rfc4180((release.path / "diagram" / f"kpi-{kpi.nyckeltal_id}.csv")
+                                .read_bytes().decode("utf-8"))
+        mine = compared[compared.nyckeltal_id == kpi.nyckeltal_id]
+        assert header == ["ar", "varde", *(f"grupp_{g}" for g in sorted(set(mine.grupp_id))),
+                          *(["riket"] if len(mine) else []),
+                          *(["mal"] if kpi.malvarde != "" else [])], kpi.nyckeltal_id
+        table = {int(row[0]): dict(zip(header[1:], row[1:], strict=True)) for row in rows}
+        own = values[values.nyckeltal_id == kpi.nyckeltal_id]
+        assert {year: number(c["varde"]) for year, c in table.items() if c["varde"] != ""} == {
+            int(r.ar): float(r.varde) for r in own.itertuples()}
+        for r in mine.itertuples():
+            assert number(table[int(r.ar)][f"grupp_{r.grupp_id}"]) == number(r.grupp_medel)
+            assert number(table[int(r.ar)]["riket"]) == number(r.riket_varde)
+        if kpi.malvarde != "":
+            assert {number(c["mal"]) for c in table.values()} == {float(kpi.malvarde)}
+        for folder, label in (("diagram", "Målvärde"), ("en/diagram", "Target")):
+            path = release.path / folder / f"kpi-{kpi.nyckeltal_id}.svg"
+            svg = path.read_text(encoding="utf-8") if path.exists() else ""
+            drawn = re.search(rf'<line [^>]*stroke-dasharray="4 4"><title>{label} {kpi.malar}:', svg)
+            assert bool(drawn) == (kpi.malvarde != ""), (path, kpi.malvarde)
+            if len(mine) and path.exists():
+                assert all(name in svg for name in set(mine.grupp_namn))
+
+
+def section_of(html: str, ident: str) -> tuple[str, str]:
+    found = re.search(rf'<section class="figure" id="nyckeltal-{re.escape(ident)}" '
+                      r'data-status="(\w*)">(.*?)</section>', html, re.S)
+    assert found, ident
+    return found.group(1), found.group(2)
+
+
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_every_key_figure_shows_its_progress_and_its_comparison(release, lang):
+    from markupsafe import escape
+
+    from flows.core.messages import t
+    from flows.outputs.charts import number_text
+
+    progress = read(release, "nyckeltal_framsteg").set_index("nyckeltal_id")
+    compared = read(release, "nyckeltal_jamforelse")
+    sizes = read(release, "kolada_jamforelsegrupper").groupby("grupp_id").size()
+    prefix = "" if lang == "sv" else "en/"
+    for kpi in read(release, "nyckeltal_definitioner").itertuples():
+        html = (release.path / f"{prefix}mal/{kpi.mal_id}.html").read_text(encoding="utf-8")
+        status, body = section_of(html, kpi.nyckeltal_id)
+        row = progress.loc[kpi.nyckeltal_id]
+        assert status == row.status
+        assert (f"<strong>{escape(t('progress.' + row.status, lang))}</strong> · "
+                f"{escape(t('progress.' + row.metod, lang))}") in body
+        assert f"{row.senaste_ar}: {number_text(float(row.senaste_varde))}" in body
+        if row.metod == "mal":
+            assert f"{row.malar}: {number_text(float(row.malvarde))}" in body
+        mine = compared[compared.nyckeltal_id == kpi.nyckeltal_id]
+        if not len(mine):
+            assert str(escape(t("portal.no-comparison-own", lang))) in body
+            assert 'class="comparison"' not in body
+            continue
+        year = mine.ar.max()
+        assert f'<table class="comparison" data-year="{year}">' in body
+        for kon, latest in mine[mine.ar == year].groupby("kon"):
+            cells = re.search(rf'<tr data-kon="{kon}">(.*?)</tr>', body, re.S).group(1)
+            first = latest.iloc[0]
+            assert t("portal.rank-of", lang, rank=first.rang, total=first.antal_kommuner) in cells
+            assert t(f"portal.quartile-{first.farg}", lang) in cells
+            for group in latest.itertuples():
+                members = t("portal.members-with-value", lang, have=group.grupp_antal,
+                            size=sizes[group.grupp_id])
+                assert (f'{number_text(float(group.grupp_medel))} <span class="legend">'
+                        f"({members})") in cells
+
+
+def test_the_statuses_roll_up_on_the_goal_and_agenda_pages(release):
+    rolled = read(release, "framsteg_per_mal")
+    for prefix in ("", "en/"):
+        agenda = (release.path / f"{prefix}agenda2030.html").read_text(encoding="utf-8")
+        for r in rolled.itertuples():
+            shown = (f'<p class="rollup" data-status="{r.samlad_status}" data-total='
+                     f'"{r.antal_nyckeltal}" data-with-target="{r.antal_med_malvarde}">')
+            if r.objekttyp == "programmal":
+                assert shown in (release.path / f"{prefix}mal/{r.objekt_id}.html").read_text("utf-8")
+            elif r.objekttyp == "sdg_mal":
+                section = re.search(rf'<section id="mal-{r.objekt_id}">(.*?)</section>', agenda, re.S)
+                assert shown in section.group(1)
+            else:
+                assert re.search(rf'<strong>{re.escape(str(r.objekt_id))}</strong>[^<]*<span class='
+                                 rf'"target-status" data-status="{r.samlad_status}">', agenda)
+        assert agenda.count('class="rollup"') == (rolled.objekttyp == "sdg_mal").sum()
+        assert agenda.count('class="target-status"') == (rolled.objekttyp == "delmal").sum()
+        method = (release.path / f"{prefix}framsteg.html").read_text(encoding="utf-8")
+        assert "open-sdg.readthedocs.io" in method and 'href="' in agenda and "framsteg.html" in agenda
+
+
+def test_the_portal_is_byte_reproducible(tables, register, release, tmp_path):
+    """Same tables, same version: the same bytes in every file the portal writes."""
+    from flows.outputs.portal import build_portal
+
+    resources = json.loads((release.path / "datapackage.json").read_text("utf-8"))["resources"]
+    built = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        build_portal(folder, tables, register, resources, {}, "v1", "2026-01-01T00:00:00Z")
+        built.append({p.relative_to(folder).as_posix(): p.read_bytes()
+                      for p in sorted(folder.rglob("*")) if p.is_file()})
+    assert sorted(built[0]) == sorted(built[1]) and len(built[0]) > 100
+    assert [name for name in built[0] if built[0][name] != built[1][name]] == []

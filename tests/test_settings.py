@@ -20,12 +20,13 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 FLOWS = PROJECT_ROOT / "flows"
 # Where the environment may be touched, and why: settings.py builds Settings (pydantic-settings
 # reads OPENDATA_* and .env there), names each value's source and sets Prefect's own
-# environment; cli.py sets Prefect's variables (PREFECT_API_URL, PREFECT_LOGGING_LEVEL) and
-# hands `serve --notify` to the served runs as OPENDATA_NOTIFY_URL (kept out of Prefect's UI).
-ENVIRONMENT_ALLOWED = {"flows/core/settings.py", "flows/cli.py"}
+# environment; the command sets PREFECT_LOGGING_LEVEL for its run log (cli/run.py), and
+# serving.py sets PREFECT_API_URL for its server and hands `serve --notify` to the served runs
+# as OPENDATA_NOTIFY_URL (kept out of Prefect's UI).
+ENVIRONMENT_ALLOWED = {"flows/core/settings.py", "flows/cli/run.py", "flows/serving.py"}
 # Where a Settings is built: the command (once per command), the flow's start (once per run)
 # and the flow's notification hook (from the run's parameters). Steps get theirs passed down.
-BUILDING_ALLOWED = {"flows/core/settings.py", "flows/cli.py", "flows/pipeline.py"}
+BUILDING_ALLOWED = {"flows/core/settings.py", "flows/cli/common.py", "flows/pipeline.py"}
 
 
 @pytest.fixture

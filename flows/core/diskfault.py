@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.core.messages import LANGUAGES, Said, say, t
+
 FULL = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
 FULL_TEXTS = ("database or disk is full", "no space left on device", "disk quota exceeded")
@@ -65,22 +67,17 @@ def _mb(size: int) -> str:
 
 def full_message(folder: Path, needed: int | None = None) -> str:
     free = free_bytes(folder)
-    have = f" {_mb(free)} ledigt" if free is not None else ""
-    have_en = f" {_mb(free)} free" if free is not None else ""
-    need = f", ungefär {_mb(needed)} behövs" if needed else ""
-    need_en = f", about {_mb(needed)} needed" if needed else ""
-    return (f"Disken är full där {folder} ligger ({have.strip() or 'okänt ledigt'}{need}). "
-            "Frigör utrymme eller flytta mappen och kör igen; den senaste releasen är orörd. / "
-            f"The disk is full where {folder} is ({have_en.strip() or 'free space unknown'}"
-            f"{need_en}). Free some space or move the folder and run again; the latest "
-            "release is untouched.")
+
+    def told(lang: str) -> str:
+        have = (t("disk.free", lang, size=_mb(free)) if free is not None else
+                t("disk.free-unknown", lang))
+        need = t("disk.needed", lang, size=_mb(needed)) if needed else ""
+        return t("disk.full", lang, folder=folder, free=have, needed=need)
+    return str(Said(*map(told, LANGUAGES)))
 
 
 def unwritable_message(folder: Path) -> str:
-    return (f"Mappen {folder} kan inte skrivas (behörighet eller skrivskyddat filsystem). "
-            "Ge körningens användare skrivrätt eller välj en annan mapp och kör igen. / "
-            f"The folder {folder} cannot be written (permission or a read-only file system). "
-            "Give the run's user write access or choose another folder and run again.")
+    return str(say("disk.unwritable", folder=folder))
 
 
 def explain(error: BaseException, folder: Path, needed: int | None = None) -> str | None:
@@ -100,9 +97,7 @@ def check_writable(folder: Path) -> None:
     that fails, before a run spends minutes on work it cannot keep."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise DiskFault(f"{folder} är ingen mapp. Ta bort eller flytta filen, eller välj en annan "
-                        f"mapp. / {folder} is not a folder. Remove or move the file, or choose "
-                        "another folder.")
+        raise DiskFault(str(say("disk.not-a-folder", folder=folder)))
     probe = folder / f".opendata-probe.{os.getpid()}"
     try:
         folder.mkdir(parents=True, exist_ok=True)

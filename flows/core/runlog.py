@@ -41,3 +41,10 @@ def _prune(folder: Path) -> None:
     logs = sorted(folder.glob("run-*.log"))
     for old in logs[:max(0, len(logs) - KEPT + 1)]:
         old.unlink(missing_ok=True)
+
+
+def one_line(message: str | None) -> str:
+    """A run's message (a Prefect state's, an exception's) on one line of at most 500
+    characters, without Prefect's "Flow run encountered an exception: " in front."""
+    text = " ".join((message or "").split())
+    return text.removeprefix("Flow run encountered an exception: ")[:500]

@@ -20,6 +20,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from flows.core.messages import say
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "OPENDATA_"
 ENV_FILE = ".env"
@@ -141,7 +143,7 @@ def explain(error: ValidationError) -> str:
         name = env_name(field) if field in Settings.model_fields else field or "?"
         value = "***" if field == "smtp_password" else item.get("input")
         parts.append(f"{name}={value!s}: {item['msg']}")
-    return ("Ogiltig inställning / invalid setting: " + "; ".join(parts))
+    return f"{say('settings.invalid')}: " + "; ".join(parts)
 
 
 def dotenv_values_here() -> dict[str, str]:

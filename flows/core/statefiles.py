@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from flows.core.fingerprint import file_hash
+from flows.core.messages import Said, say, t
 
 
 class Damaged(Exception):
@@ -28,13 +29,12 @@ class Damaged(Exception):
     @property
     def note(self) -> str:
         """The run's warning: which file, what was wrong, what happens and what to do."""
-        return self.warning("den byggs om. Inget behöver göras", "it is rebuilt. Nothing needs "
-                            "doing")
+        rebuilt = say("disk.state-rebuilt")
+        return self.warning(rebuilt.sv, rebuilt.en)
 
     def warning(self, then_sv: str, then_en: str) -> str:
-        return (f"Tillståndsfilen {self.path} var skadad ({self.sv}) och ignorerades; {then_sv}; "
-                f"händer det igen, kontrollera disken. / The state file {self.path} was damaged "
-                f"({self.en}) and was ignored; {then_en}; if it happens again, check the disk.")
+        return str(Said(t("disk.state-damaged", "sv", path=self.path, why=self.sv, then=then_sv),
+                        t("disk.state-damaged", "en", path=self.path, why=self.en, then=then_en)))
 
 
 def present(path: Path) -> bool:

@@ -22,6 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flows.core import progress
+from flows.core.messages import say
+from flows.core.runlog import one_line
 from flows.core.settings import Settings
 from flows.outputs.run_summary import FileSummary, RunSummary, department_summaries
 
@@ -56,8 +58,8 @@ def notification(summary: RunSummary | None, failed: bool, message: str | None,
     status = run_status(summary, failed)
     reason = None
     if status == FAILED:
-        reason = _one_line((summary.reason if summary is not None else None) or message
-                           or "okänt fel / unknown error")
+        reason = one_line((summary.reason if summary is not None else None) or message
+                           or str(say("notify.unknown-error")))
     link = (reports_url.rstrip("/") + f"/{report.name}/") if reports_url and report else None
     return {"format": FORMAT, "status": status,
             "text": _text(status, summary, reason, link or (str(report) if report else None)),
@@ -92,26 +94,17 @@ def _counts(summary: RunSummary | None, report: Path | None) -> dict[str, Any] |
 
 def _text(status: str, summary: RunSummary | None, reason: str | None,
           where: str | None) -> str:
-    """One line for a chat channel, Swedish / English."""
-    tail = f" – rapport / report: {where}" if where else ""
+    """One line for a chat channel, Swedish first, English alongside."""
+    tail = f" – {say('notify.report')}: {where}" if where else ""
     if status == FAILED:
-        return f"Aneby öppna data: körningen misslyckades / the run failed: {reason}{tail}"
+        return f"{say('notify.failed')}: {reason}{tail}"
     if status == UNCHANGED:
-        since = summary.unchanged_since
-        return (f"Aneby öppna data: inget har ändrats sedan release {since} / nothing changed "
-                f"since release {since}")
+        return str(say("notify.unchanged", since=summary.unchanged_since))
     version = summary.release.version if summary.release else "?"
     if status == PUBLISHED:
-        return (f"Aneby öppna data: release {version} publicerad, inget avvisat / release "
-                f"{version} published, nothing rejected{tail}")
+        return f"{say('notify.published', version=version)}{tail}"
     rows, files = summary.rows_rejected, sum(f.file_rejected for f in summary.files)
-    return (f"Aneby öppna data: release {version} publicerad; {rows} rader och {files} filer "
-            f"avvisade / release {version} published; {rows} rows and {files} files "
-            f"rejected{tail}")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split()).removeprefix("Flow run encountered an exception: ")[:500]
+    return f"{say('notify.published-rejected', version=version, rows=rows, files=files)}{tail}"
 
 
 def tell(summary: RunSummary | None, failed: bool, message: str | None, reports_dir: Path,
@@ -144,13 +137,9 @@ def send_webhook(url: str, payload: dict[str, Any], logger: Any) -> bool:
         block.notify(json.dumps(payload, ensure_ascii=False), subject=payload["status"],
                      _sync=True)
     except Exception as error:
-        _warn(logger, f"Webhooken {_host(url)} kunde inte meddelas ({_hide(error, url)}); "
-                      "körningens utfall är oförändrat. Kontrollera --notify / "
-                      "OPENDATA_NOTIFY_URL. / The webhook could not be told; the run's outcome "
-                      "is unchanged. Check --notify / OPENDATA_NOTIFY_URL.")
+        _warn(logger, str(say("notify.webhook-failed", host=_host(url), error=_hide(error, url))))
         return False
-    logger.info("Webhooken %s meddelades / the webhook was told: %s", _host(url),
-                payload["status"])
+    logger.info(str(say("notify.webhook-told", host=_host(url), status=payload["status"])))
     return True
 
 
@@ -176,9 +165,8 @@ def department_addresses(text: str, logger: Any) -> dict[str, list[str]]:
     for item in filter(None, (part.strip() for part in text.split(","))):
         department, _, address = (s.strip() for s in item.partition("="))
         if not department or "@" not in address:
-            _warn(logger, f"OPENDATA_DEPARTMENT_EMAILS: '{item}' är inte förvaltning=adress och "
-                          f"hoppas över / is not department=address and is skipped "
-                          f"(t.ex. / e.g. social=namn@aneby.se).")
+            _warn(logger, f"OPENDATA_DEPARTMENT_EMAILS: '{item}' {say('notify.not-an-address')} "
+                          f"({say('notify.for-example')} social=namn@aneby.se).")
             continue
         found.setdefault(department, []).append(address)
     return found
@@ -197,9 +185,8 @@ def department_mails(summary: RunSummary, addresses: dict[str, list[str]], sende
         rows, problems = sum(f.rows_rejected for f in files), sum(len(f.problems) for f in files)
         for address in addresses.get(department, []):
             mail = EmailMessage()
-            mail["Subject"] = (f"Aneby öppna data: valideringsrapport för {department}, "
-                               f"{problems} problem, {rows} avvisade rader / validation report "
-                               f"for {department}, {problems} problems, {rows} rows rejected")
+            mail["Subject"] = str(say("notify.subject", department=department,
+                                      problems=problems, rows=rows))
             mail["From"], mail["To"] = sender, address
             mail["Date"], mail["Message-ID"] = formatdate(localtime=True), make_msgid()
             mail.set_content(text, subtype="markdown", charset="utf-8")
@@ -225,14 +212,12 @@ def send_mails(mails: list[EmailMessage], settings: Settings, logger: Any) -> in
                     smtp.send_message(mail)
                     sent += 1
                 except smtplib.SMTPException as error:
-                    _warn(logger, f"Rapporten till {mail['To']} kunde inte skickas / the report "
-                                  f"to {mail['To']} could not be sent: {type(error).__name__}: "
-                                  f"{error}")
+                    _warn(logger, f"{say('notify.not-sent', address=mail['To'])}: "
+                                  f"{type(error).__name__}: {error}")
     except Exception as error:
-        _warn(logger, f"E-postservern {settings.smtp_host}:{settings.smtp_port} kunde inte nås; "
-                      f"{len(mails) - sent} rapporter skickades inte ({type(error).__name__}: "
-                      f"{error}). Kontrollera OPENDATA_SMTP_HOST/PORT. / The mail server could "
-                      "not be reached; the reports were not sent. The run's outcome is unchanged.")
+        _warn(logger, str(say("notify.no-mail-server",
+                              server=f"{settings.smtp_host}:{settings.smtp_port}",
+                              unsent=len(mails) - sent, error=f"{type(error).__name__}: {error}")))
     if sent:
-        logger.info("%d valideringsrapporter skickade / validation reports mailed", sent)
+        logger.info(str(say("notify.mailed", count=sent)))
     return sent

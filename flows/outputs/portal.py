@@ -21,8 +21,9 @@ from flows.core.register import Register
 from flows.core.values import json_document, json_value
 from flows.outputs import charts
 from flows.outputs.follow_up_pdf import follow_up_pdf
+from flows.outputs.key_figures import figure_views, rollups
 from flows.outputs.reporting_status import reporting_status
-from flows.tables.agenda2030 import latest_activities, series_by_figure
+from flows.tables.agenda2030 import latest_activities
 from flows.tables.datasets import Built
 from flows.tables.derived import STATUSES, municipality_totals
 from flows.tables.follow_up import DEFAULT_PERIODS, follow_up
@@ -106,8 +107,10 @@ def build_view(tables: Frames, register: Register, resources: list[dict[str, Any
     values = municipality_totals(tables["nyckeltal"], municipality)
     view.home = home_view(tables, latest_year)
     view.resources, view.datasets = dataset_views(tables.datasets, register, resources, changes)
-    view.agenda = agenda_view(tables)
-    view.goals = goal_views(tables, figure_views(tables, values, env))
+    progress = rollups(tables["framsteg_per_mal"])
+    view.agenda = agenda_view(tables, progress)
+    view.goals = goal_views(tables, figure_views(
+        tables, values, env.get_template("charts.html").module.line), progress)
     view.status = reporting_status(tables, values)
     sdg = tables["sdg_mal"]
     view.sdg_names = {lang: dict(zip(sdg["sdg_mal"].astype(int), sdg[column], strict=True))
@@ -137,7 +140,7 @@ def diagrams(view: View, env: Environment) -> dict[str, dict[str, Any]]:
         for year in goal["yearly"]:
             add(year["chart_id"], year["bar"], module.status_svg)
         for figure in goal["figures"]:
-            add(figure["id"], {"sv": figure["chart"], "en": figure["chart"]}, module.line_svg)
+            add(figure["id"], figure["chart"], module.line_svg)
     return drawn
 
 
@@ -203,8 +206,9 @@ def target_labels(tables: Frames) -> dict[str, dict[str, str]]:
         targets["delmal_id"], targets["etikett"], targets["etikett_en"], strict=True)}
 
 
-def agenda_view(tables: Frames) -> dict[str, Any]:
-    """The Agenda 2030 page: a tile per goal with what in the programme links to it."""
+def agenda_view(tables: Frames, progress: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """The Agenda 2030 page: a tile per goal with what in the programme links to it, and the
+    progress of its key figures per goal and per target."""
     links = tables["agenda2030_koppling"]
     english = dict(zip(tables["sdg_mal"]["sdg_mal"], tables["sdg_mal"]["namn_en"], strict=True))
     tiles = []
@@ -215,32 +219,13 @@ def agenda_view(tables: Frames) -> dict[str, Any]:
                       "targets": sorted(set(goal_links["delmal_id"])),
                       "goals": sorted(set(goal_links.loc[goal_links["objekttyp"] ==
                                                          "programmal", "objekt_id"]))})
-    return {"tiles": tiles, "targets": target_labels(tables)}
+    return {"tiles": tiles, "targets": target_labels(tables), "progress": progress}
 
 
-def figure_views(tables: Frames, values: pd.DataFrame, env: Environment
-                 ) -> dict[str, list[dict[str, Any]]]:
-    """Each goal's key figures with their charts (the same in both languages): one pass over
-    the values, not one filter per key figure."""
-    series = series_by_figure(values)
-    trend = tables["nyckeltal_trend"].set_index("nyckeltal_id")
-    line = env.get_template("charts.html").module.line
-    charted: dict[str, list[dict[str, Any]]] = {}
-    for kpi in tables["nyckeltal_definitioner"].itertuples(index=False):
-        years, found = series.get(kpi.nyckeltal_id, ([], []))
-        points = {int(y): json_value(v) for y, v in zip(years, found, strict=True)}
-        chart = charts.line_chart(charts.Series("varde", kpi.namn, points), kpi.namn, kpi.enhet)
-        chart_id = f"kpi-{kpi.nyckeltal_id}"
-        charted.setdefault(kpi.mal_id, []).append({
-            "kpi": kpi, "chart": chart, "svg": line(chart, chart_id), "id": chart_id,
-            "trend": trend.loc[kpi.nyckeltal_id, "trend"]
-            if kpi.nyckeltal_id in trend.index else "saknas"})
-    return charted
-
-
-def goal_views(tables: Frames, figures: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """A page per programme goal: its activities, its status by year, its key figures and
-    the Agenda 2030 targets it is linked to."""
+def goal_views(tables: Frames, figures: dict[str, list[dict[str, Any]]],
+               progress: dict[str, dict[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """A page per programme goal: its activities, its status by year, its key figures with
+    their progress rolled up, and the Agenda 2030 targets it is linked to with theirs."""
     activities = tables["aktiviteter"]
     status_table = tables["aktivitetsstatus_per_mal"]
     links = tables["agenda2030_koppling"]
@@ -258,6 +243,8 @@ def goal_views(tables: Frames, figures: dict[str, list[dict[str, Any]]]) -> list
                 "chart_id": f"status-{goal.mal_id}-{int(r.rapportar)}"}
                 for r in yearly.itertuples(index=False)],
             "figures": figures.get(goal.mal_id, []),
+            "rollup": progress.get("programmal", {}).get(goal.mal_id),
+            "target_progress": progress.get("delmal", {}),
             "goal_targets": [(code, labels[code]) for code in codes]})
     return goals
 
@@ -291,6 +278,7 @@ def render_language(site: Site, view: View, lang: str) -> None:
         site.page("dataset.html", f"datasets/{dataset['name']}.html", lang, **dataset)
     site.page("agenda2030.html", "agenda2030.html", lang, **view.agenda)
     site.page("rapporteringsstatus.html", "rapporteringsstatus.html", lang, status=view.status)
+    site.page("framsteg.html", "framsteg.html", lang)
     for goal in view.goals:
         site.page("goal.html", f"mal/{goal['goal'].mal_id}.html", lang, **goal)
     for name, report in view.reports.items():

@@ -5,7 +5,10 @@ An activity has data when it is reported for the latest year; a key figure when 
 municipality's total (gender T) has a value for it; an Agenda 2030 target when at least one
 activity or key figure linked to it has data. An Agenda 2030 goal counts what
 ``agenda2030_koppling`` links to it (as ``agenda2030_oversikt`` does); a programme goal counts
-its own activities and key figures and every target linked to it or to them."""
+its own activities and key figures and every target linked to it or to them.
+
+Beside that, how many of the key figures have a target value and how many a progress status
+that says something (nyckeltal_framsteg: any status but for_lite_data and ej_bedombar)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from typing import Any
 import pandas as pd
 
 from flows.tables.agenda2030 import latest_activities, target_sort_key
+
+# a progress status that says nothing about the direction: too few values, or none to assess
+UNASSESSED = ("for_lite_data", "ej_bedombar")
 
 
 def coverage(ids: Iterable[str], present: set[str], names: Mapping[str, str],
@@ -40,23 +46,35 @@ def names_of(tables: Mapping[str, pd.DataFrame]) -> dict[str, dict[str, str]]:
             "delmal": dict(zip(targets["delmal_id"], targets["etikett"], strict=True))}
 
 
+def present(tables: Mapping[str, pd.DataFrame], values: pd.DataFrame, year: int | None
+            ) -> dict[str, set[str]]:
+    """What has data for ``year``: activities reported, key figures with a value, targets with
+    either linked; and the key figures with a target value and with an assessed status."""
+    activities, links = tables["aktiviteter"], tables["agenda2030_koppling"]
+    reported = set(activities.loc[activities["rapportar"] == year, "aktivitet_id"])
+    valued = set(values.loc[(values["ar"] == year) & values["varde"].notna(), "nyckeltal_id"])
+    linked_data = (links["objekttyp"].eq("aktivitet") & links["objekt_id"].isin(reported)) | (
+        links["objekttyp"].eq("nyckeltal") & links["objekt_id"].isin(valued))
+    progress = tables["nyckeltal_framsteg"]
+    return {"activities": reported, "key_figures": valued,
+            "targets": set(links.loc[linked_data, "delmal_id"]),
+            "with_target": set(progress.loc[progress["metod"] == "mal", "nyckeltal_id"]),
+            "assessed": set(progress.loc[~progress["status"].isin(UNASSESSED), "nyckeltal_id"])}
+
+
 def reporting_status(tables: Mapping[str, pd.DataFrame], values: pd.DataFrame) -> dict[str, Any]:
     """The reporting status from the published tables; ``values`` are the municipality's
     key-figure totals (gender T)."""
     activities, links = tables["aktiviteter"], tables["agenda2030_koppling"]
     definitions = tables["nyckeltal_definitioner"]
     year = latest_year(activities, values)
-    reported = set(activities.loc[activities["rapportar"] == year, "aktivitet_id"])
-    valued = set(values.loc[(values["ar"] == year) & values["varde"].notna(), "nyckeltal_id"])
-    linked_data = (links["objekttyp"].eq("aktivitet") & links["objekt_id"].isin(reported)) | (
-        links["objekttyp"].eq("nyckeltal") & links["objekt_id"].isin(valued))
-    with_data = set(links.loc[linked_data, "delmal_id"])
-    names = names_of(tables)
+    found, names = present(tables, values, year), names_of(tables)
 
     def row(targets, key_figures, activity_ids) -> dict[str, Any]:
-        return {"targets": coverage(targets, with_data, names["delmal"], target_sort_key),
-                "key_figures": coverage(key_figures, valued, names["nyckeltal"]),
-                "activities": coverage(activity_ids, reported, names["aktivitet"])}
+        return {"targets": coverage(targets, found["targets"], names["delmal"], target_sort_key),
+                **{kind: coverage(key_figures, found[kind], names["nyckeltal"])
+                   for kind in ("key_figures", "with_target", "assessed")},
+                "activities": coverage(activity_ids, found["activities"], names["aktivitet"])}
 
     def linked(frame: pd.DataFrame, kind: str) -> list[str]:
         return list(frame.loc[frame["objekttyp"] == kind, "objekt_id"])

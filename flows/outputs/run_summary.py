@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from flows.checks.delivery import ValidatedFile
+from flows.core.messages import LANGUAGES, Said, say, t
 from flows.core.problems import Problem
 from flows.intake.discover import Discovery
 from flows.outputs.release import Release, switch_latest
@@ -103,14 +104,14 @@ def write_run_summary(summary: RunSummary, reports_dir: Path) -> Path:
         encoding="utf-8")
     if summary.warnings:
         (folder / "varningar.md").write_text(
-            "# Varningar / warnings\n\n" + "".join(f"- {line}\n" for line in summary.warnings),
+            f"# {say('summary.warnings')}\n\n" + "".join(f"- {line}\n" for line in summary.warnings),
             encoding="utf-8")
     if summary.reference_problems:
         (folder / "kodlistor.md").write_text(reference_report(summary), encoding="utf-8")
     notes = release_notes(summary.release)
     if notes:
         (folder / "publicering.md").write_text(
-            "# Publiceringen / the release\n\n" + "".join(f"- {line}\n" for line in notes),
+            f"# {say('summary.release')}\n\n" + "".join(f"- {line}\n" for line in notes),
             encoding="utf-8")
     for department, text in department_summaries(summary).items():
         (folder / f"{department}.md").write_text(text, encoding="utf-8")
@@ -127,11 +128,9 @@ def set_aside_latest(reports_dir: Path) -> list[str]:
         return []
     aside = link.with_name(f"latest.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}")
     link.rename(aside)
-    return [f"{link} var inte en länk utan en {'mapp' if aside.is_dir() else 'fil'}; den "
-            f"flyttades till {aside} och {link} pekar nu på den nya rapporten. Inget behöver "
-            f"göras. / {link} was not a link but a {'folder' if aside.is_dir() else 'file'}; "
-            f"it was moved to {aside} and {link} now points at the new report. Nothing needs "
-            "doing."]
+    kind = "summary.folder" if aside.is_dir() else "summary.file"
+    return [str(Said(*(t("summary.latest-set-aside", lang, link=link, aside=aside,
+                         kind=t(kind, lang)) for lang in LANGUAGES)))]
 
 
 def release_notes(release: Release | None) -> list[str]:
@@ -142,23 +141,20 @@ def release_notes(release: Release | None) -> list[str]:
     lines = []
     for dataset_id, why in release.fallbacks.items():
         if why.startswith("opendata.db:"):
-            lines.append(f"{dataset_id}: tabellen i opendata.db är föregående releases / the "
-                         f"table in opendata.db is the previous release's ({why})")
+            lines.append(f"{dataset_id}: {say('summary.previous-table')} ({why})")
         elif dataset_id in release.rows:
-            lines.append(f"{dataset_id}: kunde inte skrivas, föregående releases filer "
-                         f"publiceras / could not be written, the previous release's files stay "
-                         f"published ({why})")
+            lines.append(f"{dataset_id}: {say('summary.previous-files')} ({why})")
         else:
-            lines.append(f"{dataset_id}: kunde inte skrivas och saknas i denna release / could "
-                         f"not be written and is left out of this release ({why})")
+            lines.append(f"{dataset_id}: {say('summary.left-out')} ({why})")
     return lines + release.notes
 
 
 def kept_note(file: FileSummary) -> str:
-    return (f"{file.path}: leveransen avvisades; {file.rows_kept} rader från den senaste giltiga "
-            f"leveransen (release {file.kept_from}) publiceras tills en giltig ersättning kommer. / "
-            f"The delivery was rejected; {file.rows_kept} rows of the last valid delivery "
-            f"(release {file.kept_from}) stay published until a valid replacement arrives.")
+    return f"{file.path}: {say('summary.kept', rows=file.rows_kept, release=file.kept_from)}"
+
+
+HEADER = "| " + " | ".join(str(say(f"summary.column-{name}"))
+                          for name in ("file", "read", "published", "rejected")) + " |"
 
 
 def department_summaries(summary: RunSummary, folder: Path | None = None,
@@ -171,10 +167,8 @@ def department_summaries(summary: RunSummary, folder: Path | None = None,
         by_department[file.department or "okand"].append(file)
     reports = {}
     for department, files in sorted(by_department.items()):
-        lines = [f"# Valideringsrapport / Validation report: {department}", "",
-                 f"Körning / Run: {summary.finished}", "",
-                 "| Fil / File | Lästa / Read | Publicerade / Published | Avvisade / Rejected |",
-                 "|---|---:|---:|---:|"]
+        lines = [f"# {say('summary.validation-report')}: {department}", "",
+                 f"{say('summary.run')}: {summary.finished}", "", HEADER, "|---|---:|---:|---:|"]
         lines += [f"| {f.path} | {f.rows_read} | {f.rows_published} | {f.rows_rejected} |"
                   for f in files]
         lines += ["", *(kept_note(f) for f in files if f.kept_from)]
@@ -190,13 +184,13 @@ def department_summaries(summary: RunSummary, folder: Path | None = None,
             hidden = len(file.problems) - len(file.problems[:shown])
             if hidden:
                 full = (folder / f"{department}.md") if folder else f"{department}.md"
-                lines.append(f"- … {hidden} fler / more: {full}")
+                lines.append(f"- … {hidden} {say('summary.more')}: {full}")
         reports[department] = "\n".join(lines) + "\n"
     return reports
 
 
 def reference_report(summary: RunSummary) -> str:
-    lines = ["# Kodlistor och Agenda 2030-koppling / codelists and Agenda 2030 mapping", ""]
+    lines = [f"# {say('summary.reference')}", ""]
     for p in summary.reference_problems:
         where = f"rad {p.row}" if p.row is not None else "hela filen"
         lines.append(f"- **{p.type}** ({p.severity}, {p.file}, {where}): {p.message_sv}  \n"
@@ -221,6 +215,6 @@ def collapsed(problems: list[Problem], report: str) -> list[tuple[str, str]]:
             continue
         examples = ", ".join(p.value or (f"rad {p.row}" if p.row else p.file)
                              for p in found[:SHOWN])
-        lines.append((severity, f"{severity} {kind} ×{len(found)}: {examples} … – hela "
-                                f"listan / full list: {report}"))
+        lines.append((severity, f"{severity} {kind} ×{len(found)}: {examples} … – "
+                                f"{say('summary.full-list')}: {report}"))
     return lines

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from flows.checks.fastcheck import validate_csv
 from flows.core.fingerprint import file_hash
+from flows.core.messages import Said, say
 
 SUMS = "SHA256SUMS"
 
@@ -34,7 +35,7 @@ class Damage(BaseModel):
 
     @property
     def message(self) -> str:
-        return f"{self.file}: {self.message_sv} / {self.message_en}"
+        return f"{self.file}: {Said(self.message_sv, self.message_en)}"
 
 
 def read_sums(release: Path) -> dict[str, str] | None:
@@ -182,6 +183,4 @@ def damage_note(damage: list[Damage], version: str | None) -> str:
     """One bilingual line for the run's warnings."""
     shown = "; ".join(d.message for d in damage[:3]) + (
         f" (+{len(damage) - 3})" if len(damage) > 3 else "")
-    return (f"Den senaste releasen {version or ''} var skadad, så en ny, komplett release "
-            f"byggs från grunden / the latest release was damaged, so a fresh, complete release "
-            f"is built from scratch: {shown}")
+    return f"{say('verify.latest-damaged', version=version or '')}: {shown}"
