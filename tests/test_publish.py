@@ -81,14 +81,29 @@ def test_old_releases_are_pruned_to_the_configured_number(tmp_path, register):
 
 
 def test_same_tables_give_byte_identical_data_files(tmp_path, register):
+    """Every format of every dataset repeats byte for byte; a workbook names the release it was
+    written in, so in another release only that differs."""
+    import zipfile
+
     tables = build_tables([], register)
-    first = write_release(tables, register, tmp_path / "a")
-    second = write_release(tables, register, tmp_path / "b")
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    first = write_release(tables, register, tmp_path / "a", now=now)
+    second = write_release(tables, register, tmp_path / "b", now=now)
+    later = write_release(tables, register, tmp_path / "c", now=now + dt.timedelta(days=1))
     data = sorted(p.relative_to(first.path) for dataset_id in register.published
                   for p in (first.path / dataset_id).iterdir())  # every format of every dataset
     assert data
     for relative in data:
-        assert (first.path / relative).read_bytes() == (second.path / relative).read_bytes()
+        assert (first.path / relative).read_bytes() == (second.path / relative).read_bytes(), relative
+    for relative in data:
+        if relative.suffix != ".xlsx":
+            assert (first.path / relative).read_bytes() == (later.path / relative).read_bytes()
+            continue
+        with zipfile.ZipFile(first.path / relative) as one, zipfile.ZipFile(later.path / relative) as two:
+            assert one.namelist() == two.namelist()
+            for name in one.namelist():
+                assert one.read(name).replace(first.version.encode(), later.version.encode()) == \
+                    two.read(name), (relative, name)
 
 
 def test_the_changelog_counts_rows_added_removed_and_changed_by_key(tmp_path, register):
@@ -221,6 +236,81 @@ def test_a_dataset_that_cannot_be_written_keeps_its_previous_release_and_the_res
 
     with sqlite3.connect(second.path / "opendata.db") as database:
         assert database.execute("SELECT count(*) FROM sdg_mal").fetchone() == (17,)
+
+
+def metadata_of(path):
+    """The Metadata sheet of a workbook: {label: (sv, en)} and {field: its row}."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True)
+    rows = [tuple("" if v is None else v for v in row)
+            for row in book["Metadata"].iter_rows(values_only=True)]
+    sheets = book.sheetnames
+    book.close()
+    blank = rows.index(("",) * len(rows[0]))
+    return sheets, {r[0]: r[1:3] for r in rows[1:blank]}, {r[0]: r for r in rows[blank + 2:]}
+
+
+def test_every_workbook_describes_every_field_its_license_source_and_release(tmp_path, register):
+    from flows.outputs.release import reusable
+
+    from strictness import check_file
+
+    first = write_release(build_tables([], register), register, tmp_path,
+                          now=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    license_url = register.package.license["path"]
+    for dataset_id in register.published:
+        path = first.path / dataset_id / f"{dataset_id}.xlsx"
+        check_file(path)
+        sheets, about, fields = metadata_of(path)
+        spec = register.datasets[dataset_id]
+        assert sheets == [dataset_id[:31], "Metadata"]
+        assert about["Dataset / Dataset"] == (dataset_id, dataset_id)
+        assert about["Titel / Title"] == (spec.title.sv, spec.title.en)
+        assert about["Beskrivning / Description"] == (spec.description.sv, spec.description.en)
+        assert about["Skriven i release / Written in release"] == (first.version,) * 2
+        assert about["Licensens adress / License URL"] == (license_url,) * 2
+        assert register.package.publisher in about["Utgivare / Publisher"]
+        assert "https://www.kolada.se" in about["Källor / Sources"][0]
+        published = register.published_descriptor(dataset_id)["fields"]
+        assert list(fields) == [f["name"] for f in published]
+        for field in published:
+            assert fields[field["name"]][1:6] == (
+                field["type"], field["title"], field["en"]["title"], field["description"],
+                field["en"]["description"]), (dataset_id, field["name"])
+    # an unchanged dataset keeps its workbook, which names the release it was written in
+    again = build_tables([], register, reusable=reusable(first.path))
+    second = write_release(again, register, tmp_path, now=dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    kept = second.path / "sdg_mal" / "sdg_mal.xlsx"
+    assert kept.stat().st_ino == (first.path / "sdg_mal" / "sdg_mal.xlsx").stat().st_ino
+    assert metadata_of(kept)[1]["Skriven i release / Written in release"] == (first.version,) * 2
+
+
+def test_the_whole_release_is_one_reproducible_zip_that_verifies(tmp_path, register):
+    import shutil
+    import zipfile
+
+    from flows.core.fingerprint import file_hash
+    from flows.outputs.release_zip import write_release_zip
+    from flows.outputs.verify import latest_damage, read_sums, verify_release
+
+    release = write_release(build_tables([], register), register, tmp_path)
+    bundle_path = release.path / "hela-releasen.zip"
+    files = sorted(p.relative_to(release.path).as_posix() for p in release.path.rglob("*")
+                   if p.is_file())
+    with zipfile.ZipFile(bundle_path) as bundle:
+        assert bundle.testzip() is None
+        assert bundle.namelist() == [n for n in files if n not in ("hela-releasen.zip", "SHA256SUMS")]
+        for name in bundle.namelist():
+            assert bundle.read(name) == (release.path / name).read_bytes(), name
+        assert {i.date_time for i in bundle.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+    sums = read_sums(release.path)
+    assert sums["hela-releasen.zip"] == file_hash(bundle_path)
+    assert verify_release(release.path) == [] and latest_damage(tmp_path) == []
+    copy = tmp_path / "copy"
+    shutil.copytree(release.path, copy)
+    (copy / "hela-releasen.zip").unlink()
+    assert write_release_zip(copy).read_bytes() == bundle_path.read_bytes()
 
 
 def test_a_full_release_writes_every_file_anew_and_a_later_one_reuses_them(tmp_path, register):

@@ -269,3 +269,22 @@ def test_memory_follows_the_batch_not_the_rows() -> None:
     result = subprocess.run([sys.executable, "-c", textwrap.dedent(MEMORY_SCRIPT)], capture_output=True,
                             text=True, check=True, cwd=Path(__file__).parents[1])
     assert float(result.stdout) < 40, f"the peak RSS grew by {float(result.stdout):.0f} MB"
+
+
+def test_xlsx_metadata_is_a_second_sheet_after_the_data(tmp_path: Path) -> None:
+    table = pa.table({"id": ["a"], "n": [1]})
+    metadata = [["Uppgift / Item", "Svenska / Swedish"], ["Titel / Title", "Nyckeltal", "Key figures"],
+                [], ["Fält / Field", "Typ / Type"], ["id", "string"], ["n", "integer", "x\x01y"]]
+    first = write_dataset(table.to_batches(), tmp_path / "a", "nyckeltal", 1, metadata=metadata)
+    second = write_dataset(table.to_batches(), tmp_path / "b", "nyckeltal", 1, metadata=metadata)
+    assert [w.hash for w in first] == [w.hash for w in second]
+    book = openpyxl.load_workbook(tmp_path / "a" / "nyckeltal" / "nyckeltal.xlsx")
+    assert book.sheetnames == ["nyckeltal", writers.METADATA_SHEET] and book.active.title == "nyckeltal"
+    assert [c.value for c in book["nyckeltal"][2]] == ["a", 1]
+    read = [[unescape(v) if isinstance(v, str) else v for v in row]
+            for row in book[writers.METADATA_SHEET].iter_rows(values_only=True)]
+    assert read == [[*row, *[None] * (3 - len(row))] if row else [None] * 3 for row in metadata]
+    assert book[writers.METADATA_SHEET]["A4"].font.b and not book[writers.METADATA_SHEET]["B5"].font.b
+    plain = write_dataset(table.to_batches(), tmp_path / "c", "nyckeltal", 1)
+    assert openpyxl.load_workbook(tmp_path / "c/nyckeltal/nyckeltal.xlsx").sheetnames == ["nyckeltal"]
+    assert {w.format: w.hash for w in plain}["csv"] == {w.format: w.hash for w in first}["csv"]

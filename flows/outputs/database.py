@@ -35,32 +35,62 @@ def write_database(path: Path, datasets: dict[str, Any], register: Register,
     never stops the others: it is the previous release's table again, or left out ->
     {dataset id: why}."""
     if previous is not None and previous.is_file() and reused is not None:
-        shutil.copyfile(previous, path)
-        database = sqlite_utils.Database(path)
-        existing = {n for n in database.table_names() if "_fts" not in n}
-        todo = [d for d in datasets if d not in reused or d not in existing]
-        for dataset_id in [*todo, *(existing - set(datasets))]:
-            _drop(database, dataset_id)
+        todo = _start_from_previous(path, previous, list(datasets), reused)
     else:
-        database = sqlite_utils.Database(path, recreate=True)
+        sqlite_utils.Database(path, recreate=True).close()
         todo = list(datasets)
-    failed: dict[str, str] = {}
-    for dataset_id in todo:
+    _create_tables(path, register, todo)
+    failed = _fill_tables(path, {d: datasets[d] for d in todo})
+    _index_tables(path, register, [d for d in todo if d not in failed])
+    restore_tables(path, previous, set(failed))
+    if len(todo) == len(datasets) and not failed:
+        database = sqlite_utils.Database(path)
+        database.vacuum()  # a copy keeps its big tables as they are: no rewrite of the file
+        database.close()
+    return failed
+
+
+def _start_from_previous(path: Path, previous: Path, datasets: list[str], reused: set[str]
+                         ) -> list[str]:
+    """A copy of the previous database without the tables to write again (and those of
+    datasets no longer published) -> the datasets to write."""
+    shutil.copyfile(previous, path)
+    database = sqlite_utils.Database(path)
+    existing = {n for n in database.table_names() if "_fts" not in n}
+    todo = [d for d in datasets if d not in reused or d not in existing]
+    for dataset_id in [*todo, *(existing - set(datasets))]:
+        _drop(database, dataset_id)
+    database.close()
+    return todo
+
+
+def _create_tables(path: Path, register: Register, names: list[str]) -> None:
+    """Empty tables with the published schema's columns and primary key."""
+    database = sqlite_utils.Database(path)
+    for dataset_id in names:
         schema = register.published_schema(dataset_id)
         columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
         database.table(dataset_id).create(columns, pk=list(schema.primary_key) or None)
     database.close()
-    for dataset_id in todo:
+
+
+def _fill_tables(path: Path, datasets: dict[str, Any]) -> dict[str, str]:
+    """Every dataset's rows into its table -> {dataset id: why} for those that failed."""
+    failed: dict[str, str] = {}
+    for dataset_id, dataset in datasets.items():
         try:
-            _ingest(path, dataset_id, datasets[dataset_id])
+            _ingest(path, dataset_id, dataset)
         except Exception as error:  # that table only (a full disk is everyone's): restore_tables
             if kind(error):
                 raise
             failed[dataset_id] = f"{type(error).__name__}: {error}"
+    return failed
+
+
+def _index_tables(path: Path, register: Register, names: list[str]) -> None:
+    """Indexes on the foreign keys and full-text search on the free-text columns."""
     database = sqlite_utils.Database(path)
-    for dataset_id in todo:
-        if dataset_id in failed:
-            continue
+    for dataset_id in names:
         schema = register.published_schema(dataset_id)
         table = database.table(dataset_id)
         for fk in schema.foreign_keys:
@@ -69,12 +99,6 @@ def write_database(path: Path, datasets: dict[str, Any], register: Register,
         if searchable:
             table.enable_fts(searchable, create_triggers=False, tokenize="unicode61")
     database.close()
-    restore_tables(path, previous, set(failed))
-    if len(todo) == len(datasets) and not failed:
-        database = sqlite_utils.Database(path)
-        database.vacuum()  # a copy keeps its big tables as they are: no rewrite of the file
-        database.close()
-    return failed
 
 
 def _drop(database: sqlite_utils.Database, name: str) -> None:

@@ -1,7 +1,7 @@
 """A release: every dataset in every format with a Data Package, its changes, checked with
-Frictionless's verdicts, then the portal, the database and the DCAT catalogue - written into a
-staging folder by a list of steps, then made `published/latest` in one atomic step. A failed
-publish leaves latest as it was.
+Frictionless's verdicts, then the portal, the database, the DCAT catalogue and the whole
+release as one zip - written into a staging folder by a list of steps, then made
+`published/latest` in one atomic step. A failed publish leaves latest as it was.
 
 Datasets are written batch by batch from their built rows (memory does not grow with them);
 a dataset whose inputs did not change since the previous release keeps that release's files
@@ -29,15 +29,20 @@ from flows.checks.fastcheck import validate_csv
 from flows.core.diskfault import DiskFault, check_space, explain, kind
 from flows.core.fingerprint import file_hash
 from flows.core.memory import give_back
+from flows.core.messages import say
 from flows.core.register import Register
 from flows.core.settings import Settings
 from flows.core.values import json_document
 from flows.outputs.changes import changelog_markdown, release_changes
 from flows.outputs.database import restore_tables, write_database, write_metadata
 from flows.outputs.dcat import build_dcat, serialize
+from flows.outputs.package import named, resource
 from flows.outputs.portal import build_portal
+from flows.outputs.release_zip import NAME as ZIP_NAME
+from flows.outputs.release_zip import write_release_zip
 from flows.outputs.search import add_search
 from flows.outputs.verify import latest_damage, remember_seen
+from flows.outputs.workbook_metadata import metadata_rows
 from flows.outputs.writers import EXCEL_FIRST_DAY, EXCEL_MAX_ROWS, Written, write_dataset
 from flows.tables.datasets import Built
 
@@ -115,14 +120,20 @@ def check_room(stage: Staging) -> None:
 
 
 def needed_bytes(previous: Path | None, linked: set[str]) -> int | None:
-    """The previous release's bytes outside the linked datasets' folders, and a tenth more."""
+    """The previous release's bytes outside the linked datasets' folders, and a tenth more.
+    Its zip holds a copy of every file, linked or not; a previous release without one is
+    counted again in full for the zip this release adds."""
     if previous is None:
         return None
-    total = 0
+    total = outside = 0
     for path in previous.rglob("*"):
-        if path.is_file() and path.relative_to(previous).parts[0] not in linked:
-            total += path.stat().st_size
-    return total + total // 10
+        if path.is_file():
+            size = path.stat().st_size
+            total += size
+            outside += size if path.relative_to(previous).parts[0] not in linked else 0
+    if not (previous / ZIP_NAME).is_file():
+        outside += total
+    return outside + outside // 10
 
 
 def write_datasets(stage: Staging) -> None:
@@ -135,7 +146,9 @@ def write_datasets(stage: Staging) -> None:
             try:
                 files = write_dataset(held_as_they_can(built, stage.notes), stage.folder,
                                       dataset_id, built.rows, schema=built.schema,
-                                      excel_max_rows=stage.excel_max_rows)
+                                      excel_max_rows=stage.excel_max_rows,
+                                      metadata=metadata_rows(stage.register, dataset_id,
+                                                             stage.version))
             except Exception as error:  # this dataset only (a full disk is not): the others go on
                 if kind(error):
                     raise
@@ -182,48 +195,9 @@ def held_as_they_can(built: Built, notes: list[str]):
                                 ).as_py() or 0
         yield batch
     if infinite:
-        notes.append(f"{built.id}: {infinite} oändliga tal skrivs som null i JSON / infinite "
-                     "numbers are null in JSON")
+        notes.append(f"{built.id}: {say('release.infinite-as-null', count=infinite)}")
     if early:
-        notes.append(f"{built.id}: {early} datum före 1900 skrivs som text i XLSX / dates "
-                     "before 1900 are text in XLSX")
-
-
-def resource(register: Register, built: Built, files: list[Written]) -> dict[str, Any]:
-    spec = register.datasets[built.id]
-    [data] = [f for f in files if f.format == "csv"]
-    described = {
-        "name": built.id,
-        "title": spec.title.sv,
-        "description": spec.description.sv,
-        "en": {"title": spec.title.en, "description": spec.description.en},
-        "kind": spec.kind,
-        "path": data.path,
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "bytes": data.bytes,
-        "hash": data.hash,
-        "alternates": [_alternate(f) for f in files if f.format != "csv"],
-        "schema": register.published_descriptor(built.id),
-    }
-    if not any(f.format == "xlsx" for f in files):
-        described["xlsx"] = {"available": False, "rows": built.rows, "reason": {
-            "sv": f"Datasetet har {built.rows} rader, fler än ett Excel-blad rymmer; Excel-CSV "
-                  "finns i delar med högst 1 048 575 rader var.",
-            "en": f"The dataset has {built.rows} rows, more than one Excel sheet holds; the "
-                  "Excel CSV comes in parts of at most 1,048,575 rows each."}}
-    described["rows"] = built.rows
-    described["fingerprint"] = built.fingerprint  # sha256 of what the dataset was made from
-    return described
-
-
-def _alternate(item: Written) -> dict[str, Any]:
-    found = {"path": item.path, "format": item.format, "mediatype": item.mediatype,
-             "bytes": item.bytes, "hash": item.hash}
-    if item.parts:
-        found |= {"part": item.part, "parts": item.parts, "rows": item.rows}
-    return found
+        notes.append(f"{built.id}: {say('release.early-dates-as-text', count=early)}")
 
 
 def _linkable(stage: Staging, dataset_id: str) -> bool:
@@ -255,10 +229,7 @@ def _linked(stage: Staging, dataset_id: str) -> list[Written]:
 def write_package(stage: Staging) -> None:
     spec = stage.register.package
     descriptor = {
-        "name": spec.name,
-        "title": spec.title.sv,
-        "description": spec.description.sv,
-        "en": {"title": spec.title.en, "description": spec.description.en},
+        **named(spec.name, spec),
         "version": stage.version,
         "created": stage.created,
         "illustrative": spec.illustrative,
@@ -352,6 +323,11 @@ def write_dcat(stage: Staging) -> None:
         stage.write(name, data)
 
 
+def write_zip(stage: Staging) -> None:
+    """hela-releasen.zip: every file written so far (all but SHA256SUMS, which lists it)."""
+    write_release_zip(stage.folder)
+
+
 def write_checksums(stage: Staging) -> None:
     """SHA256SUMS in the format `sha256sum -c` reads: every file of the release but itself
     (the data files' hashes were taken while writing them)."""
@@ -363,13 +339,25 @@ def write_checksums(stage: Staging) -> None:
     (stage.folder / "SHA256SUMS").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+# Writing a release is these steps, in order, over one Staging: adding an output is adding a
+# step (a function `step(stage) -> None` that writes into stage.folder, with stage.write for
+# bytes it holds). The data is checked before anything is built on it.
 STEPS: list[Callable[[Staging], None]] = [
-    choose_reused, check_room, write_datasets, write_package, write_changes, check_data,  # the data,
-    write_portal, write_search, write_dcat]  # checked before anything is built on it
+    choose_reused,  # first: the steps beside need to know which datasets are the previous ones
+    check_room,
+    write_datasets,
+    write_package,
+    write_changes,
+    check_data,
+    write_portal,
+    write_search,  # steps that read the written portal go after it
+    write_dcat,
+]
 # beside the steps, on a thread of its own: SQLite's bulk ingest runs without the GIL, so on
 # two cores the database costs little more than the files
 BESIDE: list[Callable[[Staging], None]] = [write_api]
-LAST: list[Callable[[Staging], None]] = [reconcile_api, write_checksums]
+# once every file but these is written
+LAST: list[Callable[[Staging], None]] = [reconcile_api, write_zip, write_checksums]
 
 
 # --- the release ---------------------------------------------------------------------------
