@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from flows.core.messages import say
 from flows.core.problems import Problem, problem
+from flows.intake.cells import string_buffers
 
 C0 = {i: name for i, name in enumerate((
     "NULL", "START OF HEADING", "START OF TEXT", "END OF TEXT", "END OF TRANSMISSION",
@@ -107,10 +108,10 @@ def text_rules(column: pa.Array, code: bool) -> tuple[pa.Array, dict[int, list[F
     """A text column (one field's cells, '' when empty) as published, and what the rules found
     by position: NFC for every cell beyond ASCII (vectorised), the rules for the cells holding
     a suspect byte, once per value."""
-    offsets, data = _buffers(column)
+    offsets, data = string_buffers(column)
     if len(data) and (data[int(offsets[0]):int(offsets[-1])] >= 0x80).any():
         column = pc.utf8_normalize(column, "NFC")
-        offsets, data = _buffers(column)
+        offsets, data = string_buffers(column)
     if not len(data) or not SUSPECT[data[int(offsets[0]):int(offsets[-1])]].any():
         return column, {}
     counts = np.zeros(int(offsets[-1]) - int(offsets[0]) + 1, dtype=np.int32)
@@ -133,14 +134,6 @@ def text_rules(column: pa.Array, code: bool) -> tuple[pa.Array, dict[int, list[F
         spread[suspect] = np.arange(len(suspect))
         column = pc.if_else(pa.array(changed), replaced.take(pa.array(spread)), column)
     return column, findings
-
-
-def _buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    _, offsets, data = column.buffers()
-    offsets = np.frombuffer(offsets, dtype=np.int32, count=len(column) + 1,
-                            offset=column.offset * 4)
-    data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    return offsets, data
 
 
 def describe_finding(found: Finding, file: str, row: int, field: str, value: Any,

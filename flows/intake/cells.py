@@ -102,7 +102,7 @@ SPACE_FIRST = _table((0x09, 0x0D), (0x1C, 0x20), (0xC2, 0xC2), (0xE1, 0xE3))
 NUMBER_BYTES = _table((0x09, 0x0D), (0x1C, 0x20), (ord(","), ord(",")), (0x80, 0xFF))
 
 
-def _buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def string_buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(offsets, bytes) of a string column."""
     _, offsets, data = column.buffers()
     offsets = np.frombuffer(offsets, dtype=np.int32, count=len(column) + 1,
@@ -113,7 +113,7 @@ def _buffers(column: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def _count_marked(column: pa.Array, marked: np.ndarray) -> np.ndarray:
     """Per cell, how many of its bytes are marked."""
-    offsets, data = _buffers(column)
+    offsets, data = string_buffers(column)
     start = int(offsets[0])
     running = np.zeros(int(offsets[-1]) - start + 1, dtype=np.int32)
     np.cumsum(marked[data[start:int(offsets[-1])]], out=running[1:])
@@ -130,7 +130,7 @@ def _count_byte(column: pa.Array, byte: int) -> np.ndarray:
 
 def _blank_emptied(column: pa.Array) -> pa.Array:
     """Cells of only spaces become '' (empty)."""
-    offsets, data = _buffers(column)
+    offsets, data = string_buffers(column)
     filled = offsets[1:] > offsets[:-1]
     first = np.zeros(len(column), dtype=np.uint8)
     first[filled] = data[offsets[:-1][filled]]
