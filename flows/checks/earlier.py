@@ -142,8 +142,7 @@ def _earlier(state_dir: Path, name: str, damaged: list[str] | None
         return _read_earlier(stored, note)
     except Damaged as damage:
         if damaged is not None:
-            said = say("checks.earlier.damaged", name=name)
-            damaged.append(damage.warning(said.sv, said.en))
+            damaged.append(damage.warning(say("checks.earlier.damaged", name=name)))
         discard(stored, note)
         return None
 
@@ -163,7 +162,7 @@ def _read_earlier(stored: Path, note: Path) -> tuple[pa.Table, str]:
     except (OSError, pa.ArrowException):
         raise damaged_state(stored, "cut-off") from None
     if ROW not in table.column_names:
-        raise Damaged(stored, "inte sparade rader", "not stored rows")
+        raise damaged_state(stored, "not-rows")
     return table, found["release"]
 
 

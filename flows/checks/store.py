@@ -92,5 +92,4 @@ def fresh_folder(path: Path) -> Path:
 
 def damaged_state(path: Path, reason: str) -> Damaged:
     """A damaged state file, with why (checks.damaged.<reason>) in both languages."""
-    said = say(f"checks.damaged.{reason}")
-    return Damaged(path, said.sv, said.en)
+    return Damaged(path, say(f"checks.damaged.{reason}"))

@@ -20,21 +20,20 @@ from flows.core.messages import Said, say, t
 
 
 class Damaged(Exception):
-    """A state file is not what was written: (sv, en) say how."""
+    """A state file is not what was written: `why` says how, in both languages."""
 
-    def __init__(self, path: Path, sv: str, en: str) -> None:
-        super().__init__(f"{path}: {en}")
-        self.path, self.sv, self.en = Path(path), sv, en
+    def __init__(self, path: Path, why: Said) -> None:
+        super().__init__(f"{path}: {why.en}")
+        self.path, self.why = Path(path), why
 
     @property
     def note(self) -> str:
         """The run's warning: which file, what was wrong, what happens and what to do."""
-        rebuilt = say("disk.state-rebuilt")
-        return self.warning(rebuilt.sv, rebuilt.en)
+        return self.warning(say("disk.state-rebuilt"))
 
-    def warning(self, then_sv: str, then_en: str) -> str:
-        return str(Said(t("disk.state-damaged", "sv", path=self.path, why=self.sv, then=then_sv),
-                        t("disk.state-damaged", "en", path=self.path, why=self.en, then=then_en)))
+    def warning(self, then: Said) -> str:
+        return str(Said(*(t("disk.state-damaged", lang, path=self.path, why=self.why[lang],
+                            then=then[lang]) for lang in ("sv", "en"))))
 
 
 def present(path: Path) -> bool:
@@ -60,8 +59,7 @@ def make_folder(path: Path, root: Path) -> list[Damaged]:
     found = []
     for folder in [root / Path(*parts[:n]) for n in range(len(parts) + 1)]:
         if present(folder) and not folder.is_dir():
-            found.append(Damaged(folder, "en fil där en mapp ska vara",
-                                 "a file where a folder belongs"))
+            found.append(Damaged(folder, say("disk.damaged.file-for-folder")))
             discard(folder)
     path.mkdir(parents=True, exist_ok=True)
     return found
@@ -86,14 +84,13 @@ def replace(source: Path, target: Path) -> None:
 def readable_file(path: Path) -> None:
     """Raise Damaged unless `path` is a regular, non-empty file."""
     if not path.is_file():
-        raise Damaged(path, "saknas eller är en mapp", "missing or a folder")
+        raise Damaged(path, say("disk.damaged.missing"))
     if path.stat().st_size == 0:
-        raise Damaged(path, "tom", "empty")
+        raise Damaged(path, say("disk.damaged.empty"))
 
 
 def check_digest(path: Path, expected: object) -> None:
     """Raise Damaged unless `path` is a file whose sha256 is `expected`."""
     readable_file(path)
     if not isinstance(expected, str) or file_hash(path) != expected:
-        raise Damaged(path, "kontrollsumman stämmer inte: avskuren eller utbytt",
-                      "its sha256 does not match: cut off or swapped")
+        raise Damaged(path, say("disk.damaged.digest"))

@@ -1,6 +1,7 @@
 """A run's message on one line, and the disk faults' bilingual messages."""
 
 from flows.core.diskfault import full_message, unwritable_message
+from flows.core.messages import Said
 from flows.core.runlog import one_line
 from flows.core.statefiles import Damaged
 
@@ -27,7 +28,7 @@ def test_an_unwritable_folder_names_it_in_both_languages(tmp_path):
 
 
 def test_a_damaged_state_file_says_why_in_each_language(tmp_path):
-    note = Damaged(tmp_path / "a.json", "tom", "empty").note
+    note = Damaged(tmp_path / "a.json", Said("tom", "empty")).note
     assert note == (f"Tillståndsfilen {tmp_path / 'a.json'} var skadad (tom) och ignorerades; den "
                     "byggs om. Inget behöver göras; händer det igen, kontrollera disken. / The "
                     f"state file {tmp_path / 'a.json'} was damaged (empty) and was ignored; it is "

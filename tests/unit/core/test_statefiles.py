@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from flows.core.messages import Said
 from flows.core.statefiles import (
     Damaged,
     check_digest,
@@ -59,7 +60,7 @@ def test_a_missing_empty_or_folder_state_file_is_damaged(tmp_path, make, said):
     make(path)
     with pytest.raises(Damaged) as found:
         readable_file(path)
-    assert (found.value.path, found.value.en) == (path, said)
+    assert (found.value.path, found.value.why.en) == (path, said)
 
 
 def test_a_file_whose_digest_differs_is_damaged_and_a_matching_one_is_not(tmp_path):
@@ -74,7 +75,7 @@ def test_a_file_whose_digest_differs_is_damaged_and_a_matching_one_is_not(tmp_pa
 
 
 def test_the_warning_names_the_file_and_what_happens_in_both_languages(tmp_path):
-    note = Damaged(tmp_path / "x.json", "tom", "empty").note
+    note = Damaged(tmp_path / "x.json", Said("tom", "empty")).note
     assert str(tmp_path / "x.json") in note
     swedish, english = note.split(" / ")
     assert "(tom)" in swedish and "byggs om" in swedish
@@ -87,7 +88,7 @@ def test_make_folder_removes_a_file_where_a_folder_belongs_and_says_so(tmp_path)
     (root / "verdicts").write_text("not a folder")
     found = make_folder(root / "verdicts" / "2021", root)
     assert (root / "verdicts" / "2021").is_dir()
-    assert [(d.path, d.en) for d in found] == [(root / "verdicts", "a file where a folder belongs")]
+    assert [(d.path, d.why.en) for d in found] == [(root / "verdicts", "a file where a folder belongs")]
     assert make_folder(root / "verdicts" / "2021", root) == []
 
 
