@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import sqlite_utils
 
 from flows.core.diskfault import kind
+from flows.core.messages import Said
 from flows.core.register import Register
 from flows.core.values import json_document
 
@@ -177,8 +178,8 @@ def datasette_metadata(register: Register, version: str) -> dict[str, Any]:
         "license_url": spec.license.get("path"),
         "source": f"{spec.publisher}, release {version}",
         "databases": {"opendata": {"tables": {
-            dataset_id: {"title": f"{register.datasets[dataset_id].title.sv} / "
-                                  f"{register.datasets[dataset_id].title.en}",
+            dataset_id: {"title": str(Said(register.datasets[dataset_id].title.sv,
+                                           register.datasets[dataset_id].title.en)),
                          "description": register.datasets[dataset_id].description.sv,
                          "columns": {f.name: f.description or ""
                                      for f in register.published_schema(dataset_id).fields}}
