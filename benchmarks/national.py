@@ -51,7 +51,8 @@ ROWS_PER_CHUNK = 250_000
 
 def count_rows(path: Path) -> int:
     """Data rows of one delivered report as the department sees them: CSV records after the
-    header, non-empty spreadsheet rows after the header, JSON objects (Kolada's form: values)."""
+    header, non-empty spreadsheet rows after the header, JSON objects (Kolada's forms: values,
+    and a municipality group's members)."""
     if path.suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as handle:
             return max(0, sum(1 for _ in csv.reader(handle)) - 1)
@@ -71,6 +72,8 @@ def count_rows(path: Path) -> int:
         rows = data["values"] if isinstance(data, dict) else data
         if rows and isinstance(rows[0], dict) and isinstance(rows[0].get("values"), list):
             return sum(len(entry["values"]) for entry in rows)  # Kolada's API response
+        if rows and isinstance(rows[0], dict) and isinstance(rows[0].get("members"), list):
+            return sum(len(entry["members"]) for entry in rows)  # a group per member
         return len(rows)
     return 0
 
