@@ -203,8 +203,11 @@ def test_the_flow_gives_each_corpus_file_the_same_verdict_as_validate(tmp_path, 
             result.rows_read, result.rows_published, result.rows_rejected), path
 
 
-def test_a_broken_redelivery_keeps_the_last_valid_delivery_published(tmp_path, raw_copy):
+def test_a_broken_redelivery_keeps_the_last_valid_delivery_published(tmp_path, raw_copy,
+                                                                     shipped):
     from flows.pipeline import publish_open_data
+
+    from conftest import copy_site
 
     def run():
         state = publish_open_data(raw_dir=raw_copy, out_dir=tmp_path / "published",
@@ -212,7 +215,8 @@ def test_a_broken_redelivery_keeps_the_last_valid_delivery_published(tmp_path, r
                                   return_state=True)
         return state.result(raise_on_failure=False)
 
-    first = run()
+    copy_site(shipped, tmp_path)  # the flow's first run of the shipped reports (raw_copy's)
+    first = shipped[2]
     economy = read(tmp_path / "published", "ekonomi")
     social_2020 = economy[(economy.forvaltning_id == "social") & (economy.ar == "2020")]
     assert len(social_2020) == 4
