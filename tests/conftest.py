@@ -125,11 +125,71 @@ def prefect_harness():
         yield
 
 
+def harness_url() -> str:
+    """The session's Prefect test server, for an `opendata run` in a process of its own (which
+    would otherwise start Prefect's temporary server, seconds of work): ask for prefect_harness."""
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    assert url, "the test asks for the prefect_harness fixture"
+    return url
+
+
 @pytest.fixture(scope="session")
-def shipped_release(tmp_path_factory, register):
+def shipped_tables(register):
+    """The shipped raw/ validated and built into the release's tables, once for the whole run:
+    for tests that write releases of them (write_release does not change them)."""
+    from flows.tables.datasets import build_tables
+
+    return build_tables(validated(RAW, register), register)
+
+
+@pytest.fixture(scope="session")
+def shipped_release(tmp_path_factory, register, shipped_tables):
     """One release of the shipped raw/, published once for the whole run (it costs seconds):
-    for tests that only read it. A test that changes a release publishes its own."""
-    return publish_raw(RAW, tmp_path_factory.mktemp("shipped") / "out", register)
+    for tests that only read it. A test that changes or damages a release changes a copy
+    (copy_release)."""
+    from flows.outputs.release import write_release
+
+    return write_release(shipped_tables, register, tmp_path_factory.mktemp("shipped") / "out")
+
+
+@pytest.fixture(scope="session")
+def shipped_site(tmp_path_factory, prefect_harness):
+    """The shipped raw/ published once by the real flow for the whole run: (folder, final
+    state, summary), published/, reports/ and state/ in the folder. For tests that read it;
+    a test that runs the flow on from it runs on a copy (copy_site)."""
+    from flows.pipeline import publish_open_data
+
+    site = tmp_path_factory.mktemp("shipped-site")
+    state = publish_open_data(raw_dir=RAW, out_dir=site / "published",
+                              reports_dir=site / "reports", state_dir=site / "state",
+                              return_state=True)
+    return site, state, state.result(raise_on_failure=False)
+
+
+def copy_site(shipped_site, target: Path) -> Path:
+    """A copy of shipped_site's published/, reports/ and state/ in `target` (links stay links,
+    pointing inside the copy), as if the flow had published there. Returns the copied
+    release (latest)."""
+    site, _, summary = shipped_site
+    for part in ("reports", "state"):
+        shutil.copytree(site / part, target / part, symlinks=True)
+    return copy_release(summary.release, target / "published")
+
+
+def copy_release(release, out: Path) -> Path:
+    """A copy of the published folder around `release` (releases/ and the `latest` link) in
+    `out`, to change or damage: the link is relative, so it points inside the copy, and the
+    quick check's note of the files (inodes change) is made for the copy, as publishing makes
+    it. Returns the copied release."""
+    from flows.outputs.verify import remember_seen
+
+    shutil.copytree(Path(release.path).parent.parent, out, symlinks=True, dirs_exist_ok=True)
+    copied = out / "releases" / Path(release.path).name
+    assert (out / "latest").resolve() == copied.resolve()
+    remember_seen(out, copied)
+    return copied
 
 
 @pytest.fixture

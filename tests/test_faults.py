@@ -25,9 +25,8 @@ from flows.core.diskfault import DiskFault, check_writable, explain
 from flows.inputs import run_inputs, unchanged_since
 from flows.outputs.release import current_release, write_release
 from flows.outputs.verify import latest_damage, verify_release
-from flows.tables.datasets import build_tables
 
-from conftest import OPENDATA, RAW, publish_raw, validated
+from conftest import OPENDATA, RAW, copy_release, copy_site, harness_url
 
 pytestmark = pytest.mark.slow  # crashes, kills and disk faults on a real tmpfs
 
@@ -65,12 +64,18 @@ def tmpfs(tmp_path):
 
 def _run(tmp_path: Path, out: Path, *extra: str, prefect: Path | None = None,
          raw: Path = RAW) -> subprocess.CompletedProcess:
+    """`opendata run` in its own process, on the session's Prefect test server (Prefect's
+    temporary server, which costs seconds to start, has tests of its own)."""
     return subprocess.run(
         [OPENDATA, "run", "--raw", str(raw), "--out", str(out), "--reports",
          str(tmp_path / "reports"), "--state", str(tmp_path / "state"), *extra],
         capture_output=True, text=True, timeout=600,
         env={**os.environ, "PREFECT_HOME": str(prefect or tmp_path / "prefect"),
-             "COLUMNS": "200"})
+             "PREFECT_API_URL": harness_url(), "COLUMNS": "200"})
+
+
+def _size(release: Path) -> int:
+    return sum(p.stat().st_size for p in release.rglob("*") if p.is_file())
 
 
 def _intact(out: Path) -> Path:
@@ -93,11 +98,12 @@ def _said_once(done: subprocess.CompletedProcess, *words: str) -> str:
 
 
 # --- a full disk -----------------------------------------------------------------------------
-@pytest.mark.e2e
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_full_disk_under_published_is_said_and_the_next_run_publishes(tmp_path, tmpfs,
-                                                                         register):
-    out = tmpfs("published", "4m")
-    publish_raw(RAW, out, register)
+                                                                         shipped_release):
+    size = _size(shipped_release.path) // 1024  # KiB: the release grows with the portal
+    out = tmpfs("published", f"{size * 3 // 2}k")  # room for one release, not for two
+    copy_release(shipped_release, out)
     before = _intact(out)
 
     # a second release does not fit beside the first: said before anything is written
@@ -108,17 +114,17 @@ def test_a_full_disk_under_published_is_said_and_the_next_run_publishes(tmp_path
     assert [p.name for p in (out / "releases").iterdir() if not p.name.startswith(".")] == \
         [before.name]
 
-    _resize(out, "16m")  # the fault is cleared
+    _resize(out, f"{size * 4}k")  # the fault is cleared
     again = _run(tmp_path, out, "--full")
     assert again.returncode == 0, again.stderr
     assert _intact(out) != before
 
 
 def test_a_disk_that_fills_while_the_release_is_written_leaves_no_staging(
-        tmp_path, tmpfs, register):
+        tmpfs, register, shipped_tables):
     """No previous release: the space needed cannot be known; the writers meet ENOSPC."""
     out = tmpfs("published", "1m")
-    tables = build_tables(validated(RAW, register), register)
+    tables = shipped_tables
     with pytest.raises(DiskFault) as fault:
         write_release(tables, register, out)
     assert "Disken är full" in str(fault.value) and "The disk is full" in str(fault.value)
@@ -130,11 +136,12 @@ def test_a_disk_that_fills_while_the_release_is_written_leaves_no_staging(
 
 
 @pytest.mark.e2e
-def test_a_full_state_or_report_folder_fails_the_run_cleanly(tmp_path, tmpfs, prefect_harness):
+def test_a_full_state_or_report_folder_fails_the_run_cleanly(tmp_path, tmpfs, prefect_harness,
+                                                             shipped_release):
     from flows.pipeline import publish_open_data
 
     out = tmp_path / "published"
-    publish_raw(RAW, out, _register())
+    copy_release(shipped_release, out)
     before = _intact(out)
     state_dir = tmpfs("tiny-state", "64k")
     failed = publish_open_data(raw_dir=RAW, out_dir=out, reports_dir=tmp_path / "reports",
@@ -167,22 +174,16 @@ def test_a_full_state_or_report_folder_fails_the_run_cleanly(tmp_path, tmpfs, pr
     _intact(out)
 
 
-def _register():
-    from flows.core.register import load_register
-
-    return load_register()
-
-
 def test_a_disk_fault_inside_a_writer_stops_the_release_instead_of_falling_back(
-        tmp_path, register, monkeypatch):
+        tmp_path, register, monkeypatch, shipped_release, shipped_tables):
     """Injected where no tmpfs can be mounted: ENOSPC from a dataset writer and SQLite's
     'database or disk is full' from the database are the disk's fault, not one dataset's."""
     import flows.outputs.database as database
     import flows.outputs.release as release_module
 
     out = tmp_path / "published"
-    before = publish_raw(RAW, out, register).path
-    tables = build_tables(validated(RAW, register), register)
+    before = copy_release(shipped_release, out)
+    tables = shipped_tables
 
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -254,22 +255,28 @@ def _damage(release: Path, how: str) -> None:
         shutil.rmtree(release)
 
 
-@pytest.mark.e2e
-@pytest.mark.parametrize("how", ["changed", "deleted"])
-def test_a_damaged_latest_is_published_afresh_not_called_unchanged(
-        tmp_path, prefect_harness, how):
+def _publish(site: Path):
     from flows.pipeline import publish_open_data
 
-    def run():
-        return publish_open_data(raw_dir=RAW, out_dir=out, reports_dir=tmp_path / "reports",
-                                 state_dir=tmp_path / "state", return_state=True)
+    return publish_open_data(raw_dir=RAW, out_dir=site / "published",
+                             reports_dir=site / "reports", state_dir=site / "state",
+                             return_state=True)
 
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("how", ["changed", "deleted"])
+def test_a_damaged_latest_is_published_afresh_not_called_unchanged(tmp_path, shipped_site,
+                                                                   how):
+    def run():
+        return _publish(tmp_path)
+
+    first = shipped_site[2]
+    first_path = copy_site(shipped_site, tmp_path)  # as if published here by the flow
     out = tmp_path / "published"
-    first = run().result()
     settings = _settings()
     inputs = run_inputs(RAW, settings.schemas_dir, settings).inputs
     assert unchanged_since(out, inputs) == first.release.version
-    _damage(first.release.path, how)
+    _damage(first_path, how)
     assert latest_damage(out) and unchanged_since(out, inputs) is None
 
     state = run()
@@ -279,9 +286,9 @@ def test_a_damaged_latest_is_published_afresh_not_called_unchanged(
     assert len(summary.warnings) == 1 and "var skadad" in summary.warnings[0] \
         and "was damaged" in summary.warnings[0]
     fresh = _intact(out)
-    assert not [p for p in fresh.rglob("*") if p.is_file() and first.release.path.exists()
-                and (first.release.path / p.relative_to(fresh)).exists()
-                and os.path.samefile(p, first.release.path / p.relative_to(fresh))]  # no links
+    assert not [p for p in fresh.rglob("*") if p.is_file() and first_path.exists()
+                and (first_path / p.relative_to(fresh)).exists()
+                and os.path.samefile(p, first_path / p.relative_to(fresh))]  # no links
     assert run().result().unchanged_since == summary.release.version  # then normal again
 
 
@@ -291,9 +298,9 @@ def _settings():
     return Settings.from_env()
 
 
-def test_opendata_verify_says_intact_or_damaged_with_exit_codes(tmp_path, register):
+def test_opendata_verify_says_intact_or_damaged_with_exit_codes(tmp_path, shipped_release):
     out = tmp_path / "published"
-    release = publish_raw(RAW, out, register).path
+    release = copy_release(shipped_release, out)
     runner = CliRunner()
     ok = runner.invoke(app, ["verify", "--out", str(out)])
     assert ok.exit_code == 0 and "hel / intact" in ok.output
@@ -315,11 +322,11 @@ def test_opendata_verify_says_intact_or_damaged_with_exit_codes(tmp_path, regist
         in gone.output
 
 
-def test_the_quick_check_hashes_only_what_changed(tmp_path, register, monkeypatch):
+def test_the_quick_check_hashes_only_what_changed(tmp_path, shipped_release, monkeypatch):
     import flows.outputs.verify as verify
 
     out = tmp_path / "published"
-    release = publish_raw(RAW, out, register).path
+    release = copy_release(shipped_release, out)
     hashed = []
     real = verify.file_hash
     monkeypatch.setattr(verify, "file_hash", lambda p: hashed.append(p.name) or real(p))

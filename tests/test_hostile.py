@@ -23,7 +23,7 @@ from flows.outputs.release import write_release
 from flows.outputs.writers import write_dataset
 from flows.tables.datasets import build_tables
 
-from conftest import OPENDATA, RAW, validated
+from conftest import OPENDATA, RAW, harness_url, validated
 from corpus import CASES, Case
 from strictness import NotStrict, check_file, check_release, rfc4180, strict_json
 
@@ -151,10 +151,12 @@ def _delivery(fmt: str, titles: list[str], descriptions: list[str]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+# Each example is a whole release (seconds): two per format, each with up to 10 texts (it was
+# six examples of up to 5, either format), as much text through the release for fewer of them.
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(titles=st.lists(ANY_TEXT, min_size=1, max_size=5), data=st.data(),
-       fmt=st.sampled_from(["csv", "json"]))
+@given(titles=st.lists(ANY_TEXT, min_size=1, max_size=10), data=st.data())
+@pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_any_delivered_text_gives_a_release_a_strict_parser_reads(tmp_path_factory, register,
                                                                   titles, data, fmt):
     """Through validation, the tables, every writer, the portal, the PDF report, the database
@@ -180,15 +182,17 @@ def test_any_delivered_text_gives_a_release_a_strict_parser_reads(tmp_path_facto
 
 # --- the console: one clear line and the log named -----------------------------------------
 def _run(tmp_path, raw, out):
+    """`opendata run` in its own process, on the session's Prefect test server (Prefect's
+    temporary server, which costs seconds to start, has tests of its own)."""
     return subprocess.run(
         [OPENDATA, "run", "--raw", str(raw), "--out", str(out), "--reports",
          str(tmp_path / "reports"), "--state", str(tmp_path / "state")],
         capture_output=True, text=True, timeout=600,
         env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"),
-             "COLUMNS": "200"})
+             "PREFECT_API_URL": harness_url(), "COLUMNS": "200"})
 
 
-@pytest.mark.e2e
+@pytest.mark.usefixtures("prefect_harness")
 def test_a_run_with_hostile_cells_exits_0_and_a_failed_run_says_one_line(tmp_path):
     raw = tmp_path / "raw"
     for case in _groups(HOSTILE)[0]:

@@ -7,8 +7,10 @@ import email.policy
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from flows.cli import app
 from flows.outputs.notify import FORMAT, department_addresses, notification
 from flows.outputs.run_summary import FileSummary, RunSummary
 
-from conftest import OPENDATA, RAW, free_port
+from conftest import OPENDATA, RAW, free_port, harness_url
 
 KEYS = {"format", "status", "text", "reason", "summary", "report", "report_url", "flow_run"}
 
@@ -36,18 +38,26 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def webhook():
-    """A loopback HTTP server that records every POST and answers server.answer."""
+@contextmanager
+def _webhook():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     server.posts, server.answer = [], 200
     server.url = f"http://127.0.0.1:{server.server_port}/hooks/hemlig-token"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def webhook():
+    """A loopback HTTP server that records every POST and answers server.answer."""
+    with _webhook() as server:
+        yield server
 
 
 class _Mailbox:
@@ -60,17 +70,25 @@ class _Mailbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp(monkeypatch):
-    """aiosmtpd on loopback; the run's settings point at it."""
+@contextmanager
+def _smtp(monkeypatch):
     box = _Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
     monkeypatch.setenv("OPENDATA_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("OPENDATA_SMTP_PORT", str(controller.port))
     monkeypatch.setenv("OPENDATA_SMTP_FROM", "oppnadata@aneby.example")
-    yield box
-    controller.stop()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """aiosmtpd on loopback; the run's settings point at it."""
+    with _smtp(monkeypatch) as box:
+        yield box
 
 
 def run_flow(raw: Path, tmp_path: Path, **notify):
@@ -140,11 +158,25 @@ def test_department_addresses_skip_what_is_not_department_address(caplog):
 
 
 # --- the real flow -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def partly_rejected_run(tmp_path_factory, prefect_harness):
+    """One real run of a partly rejected delivery, told both ways: to a webhook, and by mail
+    to each department with problems (the two tests below read what each got)."""
+    tmp_path = tmp_path_factory.mktemp("partly-rejected")
+    shutil.copytree(RAW, tmp_path / "raw")
+    partly_rejected(tmp_path / "raw")
+    with pytest.MonkeyPatch.context() as monkeypatch, _webhook() as webhook, \
+            _smtp(monkeypatch) as smtp:
+        monkeypatch.setenv("OPENDATA_DEPARTMENT_EMAILS",
+                           "social=soc@aneby.example,barn_utbildning=bou@aneby.example,"
+                           "kommunledning=kl@aneby.example,social=chef@aneby.example")
+        state, summary = run_flow(tmp_path / "raw", tmp_path, notify_url=webhook.url)
+    return tmp_path, state, summary, webhook, smtp
+
+
 @pytest.mark.e2e
-@pytest.mark.usefixtures("prefect_harness")
-def test_a_partly_rejected_run_posts_its_counts_and_report(webhook, raw_copy, tmp_path):
-    partly_rejected(raw_copy)
-    state, summary = run_flow(raw_copy, tmp_path, notify_url=webhook.url)
+def test_a_partly_rejected_run_posts_its_counts_and_report(partly_rejected_run):
+    tmp_path, state, summary, webhook, _ = partly_rejected_run
     assert state.is_completed()
     [post] = webhook.posts
     assert post["path"] == "/hooks/hemlig-token" and post["type"].startswith("application/json")
@@ -201,14 +233,8 @@ def test_an_exception_in_the_flow_is_told(webhook, tmp_path):
 
 
 @pytest.mark.e2e
-@pytest.mark.usefixtures("prefect_harness")
-def test_each_department_with_problems_gets_its_own_report(smtp, monkeypatch, raw_copy,
-                                                             tmp_path):
-    monkeypatch.setenv("OPENDATA_DEPARTMENT_EMAILS",
-                       "social=soc@aneby.example,barn_utbildning=bou@aneby.example,"
-                       "kommunledning=kl@aneby.example,social=chef@aneby.example")
-    partly_rejected(raw_copy)
-    state, _ = run_flow(raw_copy, tmp_path)
+def test_each_department_with_problems_gets_its_own_report(partly_rejected_run):
+    tmp_path, state, _, _, smtp = partly_rejected_run
     assert state.is_completed()
     got = {rcpt: mail for rcpts, mail in smtp.mails for rcpt in rcpts}
     assert sorted(got) == ["bou@aneby.example", "chef@aneby.example", "soc@aneby.example"]
@@ -261,6 +287,7 @@ def test_a_failing_webhook_or_mail_server_never_changes_the_outcome(webhook, mon
 
 
 @pytest.mark.e2e
+@pytest.mark.usefixtures("prefect_harness")  # its server: Prefect's temporary one is tested elsewhere
 def test_opendata_run_notify_posts_from_the_command(webhook, raw_copy, tmp_path):
     partly_rejected(raw_copy)
     done = subprocess.run(
@@ -269,7 +296,7 @@ def test_opendata_run_notify_posts_from_the_command(webhook, raw_copy, tmp_path)
          "--notify", webhook.url],
         capture_output=True, text=True, timeout=600,
         env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect"), "COLUMNS": "200",
-             "OPENDATA_REPORTS_URL": "https://intra.example/rapporter"})
+             "PREFECT_API_URL": harness_url(), "OPENDATA_REPORTS_URL": "https://intra.example/rapporter"})
     assert done.returncode == 0, done.stderr
     [post] = webhook.posts
     body = post["json"]
