@@ -33,9 +33,11 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/opendata serve --raw raw --out published
 
-## Run the whole test suite (installs Chromium for the portal tests where it can).
+## Run the whole test suite (installs Chromium for the portal tests where it can), on
+## TEST_WORKERS processes (pytest-xdist), one test file per worker: module fixtures stay shared.
+TEST_WORKERS ?= 2
 test: $(STAMP) browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## The quick loop while developing (under a minute): the tests that are not e2e, browser or slow.
 test-quick: $(STAMP)
