@@ -15,7 +15,7 @@ from pathlib import Path
 NAME = "hela-releasen.zip"
 LEFT_OUT = {NAME, "SHA256SUMS"}
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # inside the zip, instead of the files' times
-LEVEL = 6
+LEVEL = 1  # fastest deflate: at 10M rows 9.5 s for 398 MB, where level 6 took 43 s for 335 MB
 STORED = {".xlsx", ".parquet", ".pdf", ".zip", ".png", ".gz"}  # compressed already
 BLOCK = 1 << 20
 
