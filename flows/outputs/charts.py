@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flows.core.values import json_value
 from flows.core.vocabulary import ACTIVITY_STATUSES
 
 # colours with at least 4.5:1 contrast against white text or the white page
 STATUS_COLOURS = dict(zip(ACTIVITY_STATUSES, ("#5b6770", "#0b5cab", "#1e7b34", "#b3261e"), strict=True))
 
+
+
+def year_points(years: Iterable[Any], values: Iterable[Any]) -> dict[int, Any]:
+    """A chart's points, {year: value}, with values as JSON shows them (None for a gap)."""
+    return {int(year): json_value(value) for year, value in zip(years, values, strict=True)}
 
 def status_bar(counts: dict[str, int], label: Callable[[str], str], width: int = 320) -> dict:
     """A stacked bar of activities by status; ``label`` names a status in the page's language."""

@@ -46,8 +46,7 @@ def comparison_series(rows: pd.DataFrame, lang: str) -> list[charts.Series]:
 
 
 def points(rows: pd.DataFrame, column: str) -> dict[int, Any]:
-    return {int(year): json_value(value) for year, value in zip(rows["ar"], rows[column],
-                                                                  strict=True)}
+    return charts.year_points(rows["ar"], rows[column])
 
 
 def target_of(kpi: Any, lang: str) -> charts.Target | None:
@@ -122,7 +121,7 @@ def figure_views(tables: Mapping[str, pd.DataFrame], values: pd.DataFrame, line
     for kpi in tables["nyckeltal_definitioner"].itertuples(index=False):
         ident = kpi.nyckeltal_id
         years, found = series.get(ident, ([], []))
-        own = {int(y): json_value(v) for y, v in zip(years, found, strict=True)}
+        own = charts.year_points(years, found)
         rows = compared.get(ident, empty)
         chart = {lang: figure_chart(kpi, own, rows, lang) for lang in ("sv", "en")}
         chart_id = f"kpi-{ident}"

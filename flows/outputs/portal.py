@@ -165,10 +165,10 @@ def home_view(tables: Frames, latest_year: int | None) -> dict[str, Any]:
         counts = {s: int(latest.iloc[0][c]) if len(latest) else 0 for s, c in STATUSES.items()}
         goals.append({"goal": goal, "counts": counts, "bar": status_bars(counts),
                       "chart_id": f"status-{goal.mal_id}-{latest_year}"})
-    fleet = {int(r.ar): json_value(r.andel_fossilfria_procent)
-             for r in tables["fossilfri_andel_fordon"].itertuples(index=False)}
+    vehicles = tables["fossilfri_andel_fordon"]
+    fleet = charts.year_points(vehicles["ar"], vehicles["andel_fossilfria_procent"])
     budget = tables["budgetavvikelse"].groupby("ar")["avvikelse_tkr"].sum(min_count=1)
-    budget_points = {int(y): json_value(v) for y, v in budget.items()}
+    budget_points = charts.year_points(budget.index, budget)
     return {"goals": goals, "latest_year": latest_year,
             "fleet_chart": both(lambda lang: charts.bar_chart(
                 fleet, t("portal.fossil-free", lang), "%")),
